@@ -1,0 +1,124 @@
+//! A health check is exactly one of `http`, `tcp` or `command`; `probe`
+//! fits the check; durations are written like `10s` or `1m30s`.
+//!
+//! Why: a check with two kinds is ambiguous, and one with none checks
+//! nothing. Under docker-compose an `http` or `tcp` check runs a tool inside
+//! the image: `probe` says which (`wget`, `curl`; `nc` and `bash` only for
+//! tcp) and means nothing for a `command` check, which already names its
+//! tool. Kubernetes probes need no tool.
+//!
+//! Example:
+//!
+//! ```yaml
+//! health:
+//!   http: {port: http, path: /health}
+//!   tcp: {port: http}        # error: two kinds of check
+//!   interval: 10             # error: no unit
+//! ```
+
+use super::Context;
+use crate::diag::{Diagnostic, Rule, Severity};
+use crate::duration;
+use crate::spec::Probe;
+
+pub const RULE: Rule = Rule {
+    code: "PG404",
+    name: "invalid-health",
+    severity: Severity::Error,
+    source: include_str!("invalid_health.rs"),
+};
+
+pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
+    for s in &cx.services {
+        let Some(health) = &s.service().health else {
+            continue;
+        };
+        let h = &health.value;
+        let name = &s.name.value;
+        let kinds: Vec<(&str, crate::source::Span)> = [
+            h.http.as_ref().map(|x| ("http", x.span)),
+            h.tcp.as_ref().map(|x| ("tcp", x.span)),
+            h.command.as_ref().map(|x| ("command", x.span)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        match kinds.as_slice() {
+            [] => out.push(
+                Diagnostic::new(
+                    &RULE,
+                    health.span,
+                    format!("the health check of `{name}` checks nothing"),
+                )
+                .with_label("no `http`, `tcp` or `command`")
+                .with_help("add one of `http: {port, path}`, `tcp: {port}` or `command: [...]`"),
+            ),
+            [_] => {}
+            [(first, first_span), rest @ ..] => {
+                for (kind, span) in rest {
+                    out.push(
+                        Diagnostic::new(
+                            &RULE,
+                            *span,
+                            format!("the health check of `{name}` has both `{first}` and `{kind}`"),
+                        )
+                        .with_label(format!("`{kind}` here"))
+                        .with_secondary(*first_span, format!("`{first}` here"))
+                        .with_help("keep one kind of check"),
+                    );
+                }
+            }
+        }
+        if let Some(probe) = &h.probe {
+            let problem = if h.command.is_some() && h.http.is_none() && h.tcp.is_none() {
+                Some(
+                    "a `command` check runs its own command; `probe` applies to `http` and `tcp` checks",
+                )
+            } else if h.http.is_some() && matches!(probe.value, Probe::Nc | Probe::Bash) {
+                Some("`nc` and `bash` can only probe `tcp` checks; use `wget` or `curl` for `http`")
+            } else {
+                None
+            };
+            if let Some(p) = problem {
+                out.push(
+                    Diagnostic::new(
+                        &RULE,
+                        probe.span,
+                        format!("`probe` does not fit the health check of `{name}`"),
+                    )
+                    .with_label("does not fit")
+                    .with_help(p),
+                );
+            }
+        }
+        for (key, value) in [
+            ("interval", &h.interval),
+            ("timeout", &h.timeout),
+            ("start_period", &h.start_period),
+        ] {
+            let Some(value) = value else { continue };
+            match duration::parse_millis(value) {
+                Ok(0) if key != "start_period" => out.push(
+                    Diagnostic::new(
+                        &RULE,
+                        value.span,
+                        format!("`{key}` of `{name}`'s health check is zero"),
+                    )
+                    .with_label("must be positive"),
+                ),
+                Ok(_) => {}
+                Err(problem) => out.push(
+                    Diagnostic::new(
+                        &RULE,
+                        value.span,
+                        format!(
+                            "`{key}: {}` of `{name}`'s health check is not a duration: {problem}",
+                            value.value
+                        ),
+                    )
+                    .with_label("not a duration"),
+                ),
+            }
+        }
+    }
+}

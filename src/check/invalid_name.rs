@@ -1,0 +1,186 @@
+//! Names that become host names or Kubernetes object names must be valid
+//! ones: the platform name, service names, volume names and secret names.
+//!
+//! Why: a service name is a host name on the compose network and the name
+//! of a Kubernetes Service, Deployment and ConfigMap. Kubernetes accepts only
+//! lowercase letters, digits and `-`, at most 63 characters, starting with a
+//! letter (a Service name is an RFC 1035 label) and not ending with `-`.
+//! `Nags_API` would render, and then fail at `kubectl apply`. Volume names
+//! follow the same rule (they name volumes and volume claims); secret names
+//! name Kubernetes Secrets, which may also contain dots.
+//!
+//! Example:
+//!
+//! ```yaml
+//! services:
+//!   Nags_API:        # error: uppercase and `_`; use `nags-api`
+//!     image: ghcr.io/nags-platform/nags-api:1.0.0
+//! ```
+
+use super::Context;
+use crate::diag::{Diagnostic, Rule, Severity};
+use crate::source::Span;
+
+pub const RULE: Rule = Rule {
+    code: "PG101",
+    name: "invalid-name",
+    severity: Severity::Error,
+    source: include_str!("invalid_name.rs"),
+};
+
+/// What is wrong with `name` as an RFC 1035 label, if anything.
+pub fn label_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("it is empty".into());
+    }
+    if name.len() > 63 {
+        return Some(format!(
+            "it is {} characters long; the limit is 63",
+            name.len()
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return Some(if c.is_ascii_uppercase() {
+            format!("it contains the uppercase letter `{c}`")
+        } else {
+            format!("it contains `{c}`")
+        });
+    }
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Some("it does not start with a letter".into());
+    }
+    if name.ends_with('-') {
+        return Some("it ends with `-`".into());
+    }
+    None
+}
+
+/// What is wrong with `name` as a DNS-1123 subdomain (dot-separated labels
+/// that may start with a digit, 253 characters at most), if anything.
+pub fn subdomain_problem(name: &str) -> Option<String> {
+    if name.len() > 253 {
+        return Some(format!(
+            "it is {} characters long; the limit is 253",
+            name.len()
+        ));
+    }
+    for part in name.split('.') {
+        if part.is_empty() {
+            return Some("it has an empty part between dots".into());
+        }
+        if let Some(c) = part
+            .chars()
+            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+        {
+            return Some(format!("it contains `{c}`"));
+        }
+        if part.starts_with('-') || part.ends_with('-') {
+            return Some("a part starts or ends with `-`".into());
+        }
+    }
+    None
+}
+
+/// A close valid spelling: lowercase, other characters turned into `-`.
+pub fn sanitized(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    while out.contains("--") {
+        out = out.replace("--", "-");
+    }
+    let trimmed = out.trim_matches(|c: char| c == '-' || c.is_ascii_digit());
+    trimmed
+        .chars()
+        .take(63)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_owned()
+}
+
+fn report(out: &mut Vec<Diagnostic>, what: &str, name: &str, span: Span, problem: &str) {
+    let mut d = Diagnostic::new(
+        &RULE,
+        span,
+        format!("{what} `{name}` is not a valid name: {problem}"),
+    )
+    .with_label("invalid name")
+    .with_note(
+        "names are lowercase letters, digits and `-`, start with a letter, at most 63 characters",
+    );
+    let fixed = sanitized(name);
+    if !fixed.is_empty() && fixed != name {
+        d = d.with_help(format!("try `{fixed}`"));
+    }
+    out.push(d);
+}
+
+pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let name = &cx.spec.name;
+    if let Some(problem) = label_problem(name) {
+        report(out, "the platform name", name, name.span, &problem);
+    }
+    for s in &cx.services {
+        if let Some(problem) = label_problem(s.name) {
+            report(out, "service name", s.name, s.name.span, &problem);
+        }
+        for volume in s.service().volumes.keys() {
+            if let Some(problem) = label_problem(volume) {
+                report(out, "volume name", volume, volume.span, &problem);
+            }
+        }
+        for secret in s.service().secrets.values() {
+            if let Some(problem) = subdomain_problem(secret) {
+                out.push(
+                    Diagnostic::new(
+                        &RULE,
+                        secret.span,
+                        format!(
+                            "secret name `{}` is not a valid name: {problem}",
+                            secret.value
+                        ),
+                    )
+                    .with_label("invalid secret name")
+                    .with_note("secret names are lowercase letters, digits, `-` and `.`"),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels() {
+        assert_eq!(label_problem("nags-api"), None);
+        assert!(label_problem("Nags").unwrap().contains("uppercase"));
+        assert!(
+            label_problem("2fa")
+                .unwrap()
+                .contains("start with a letter")
+        );
+        assert!(label_problem("a-").unwrap().contains("ends with"));
+        assert!(label_problem(&"a".repeat(64)).unwrap().contains("63"));
+        assert_eq!(label_problem(&"a".repeat(63)), None);
+        assert_eq!(sanitized("Nags_API"), "nags-api");
+    }
+
+    #[test]
+    fn subdomains() {
+        assert_eq!(subdomain_problem("db.password"), None);
+        assert!(subdomain_problem("db..password").is_some());
+        assert!(subdomain_problem("DB").is_some());
+    }
+}

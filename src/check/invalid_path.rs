@@ -1,0 +1,168 @@
+//! Paths are well-formed: route paths, health-check paths and metrics paths
+//! start with `/` and use only URL path characters; volume mount paths are
+//! absolute.
+//!
+//! Why: these values are written into generated configs. A route path is an
+//! Nginx `location` and a Kong route; a space, quote, `;`, `{` or `}` in it
+//! would end the directive and let the rest of the value be read as new
+//! directives (`/api; return 200 x` would become a second directive). platgen
+//! rejects such paths instead of trying to escape them, so what the proxy
+//! matches is always exactly what the spec says. Health and metrics paths
+//! may carry a query string; route paths may not.
+//!
+//! Example:
+//!
+//! ```yaml
+//! route: {path: "/api; return 200 x"}   # error: `;` is not allowed
+//! volumes: {data: var/lib/postgres}     # error: not absolute
+//! ```
+
+use super::Context;
+use crate::diag::{Diagnostic, Rule, Severity};
+use crate::source::Span;
+
+pub const RULE: Rule = Rule {
+    code: "PG402",
+    name: "invalid-path",
+    severity: Severity::Error,
+    source: include_str!("invalid_path.rs"),
+};
+
+/// Characters allowed in a URL path: unreserved, `%` escapes and a few
+/// sub-delimiters that no config syntax we write gives a meaning to.
+fn path_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._~%/:@+,=!*".contains(c)
+}
+
+/// What is wrong with a URL path (with a query string when `query` is
+/// allowed), if anything.
+pub fn url_path_problem(path: &str, query: bool) -> Option<String> {
+    let (path_part, query_part) = match path.split_once('?') {
+        Some((p, q)) if query => (p, Some(q)),
+        _ => (path, None),
+    };
+    if !path_part.starts_with('/') {
+        return Some("it does not start with `/`".into());
+    }
+    if let Some(c) = path_part.chars().find(|c| !path_char(*c)) {
+        return Some(if c == '?' {
+            "a route path cannot have a query string".to_owned()
+        } else if c.is_whitespace() || c.is_control() {
+            format!("it contains whitespace or a control character ({c:?})")
+        } else {
+            format!("it contains `{c}`")
+        });
+    }
+    if path_part.contains("//") {
+        return Some("it contains `//`".into());
+    }
+    if path_part.split('/').any(|seg| seg == ".." || seg == ".") {
+        return Some("it contains a `.` or `..` segment".into());
+    }
+    if let Some(q) = query_part
+        && let Some(c) = q
+            .chars()
+            .find(|c| !(path_char(*c) || *c == '&' || *c == '?'))
+    {
+        return Some(format!("its query string contains `{c}`"));
+    }
+    None
+}
+
+fn push(out: &mut Vec<Diagnostic>, span: Span, what: &str, problem: &str, help: &str) {
+    out.push(
+        Diagnostic::new(
+            &RULE,
+            span,
+            format!("{what} is not a valid path: {problem}"),
+        )
+        .with_label("invalid path")
+        .with_help(help.to_owned()),
+    );
+}
+
+pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
+    const URL_HELP: &str = "use a path like `/api/v1`: letters, digits and `-._~%/:@+,=!*`";
+    for s in &cx.services {
+        let svc = s.service();
+        let name = &s.name.value;
+        if let Some(route) = &svc.route {
+            let path = &route.value.path;
+            if let Some(p) = url_path_problem(path, false) {
+                push(
+                    out,
+                    path.span,
+                    &format!("the route path {:?} of `{name}`", path.value),
+                    &p,
+                    URL_HELP,
+                );
+            }
+        }
+        if let Some(http) = svc.health.as_ref().and_then(|h| h.value.http.as_ref()) {
+            let path = &http.value.path;
+            if let Some(p) = url_path_problem(path, true) {
+                push(
+                    out,
+                    path.span,
+                    &format!("the health-check path {:?} of `{name}`", path.value),
+                    &p,
+                    URL_HELP,
+                );
+            }
+        }
+        if let Some(path) = svc.metrics.as_ref().and_then(|m| m.value.path.as_ref())
+            && let Some(p) = url_path_problem(path, true)
+        {
+            push(
+                out,
+                path.span,
+                &format!("the metrics path {:?} of `{name}`", path.value),
+                &p,
+                URL_HELP,
+            );
+        }
+        for (volume, mount) in &svc.volumes {
+            let problem = if !mount.value.starts_with('/') {
+                Some("it is not absolute".to_owned())
+            } else if mount.value.contains(':') || mount.value.chars().any(char::is_control) {
+                Some("it contains `:` or a control character".to_owned())
+            } else {
+                None
+            };
+            if let Some(p) = problem {
+                push(
+                    out,
+                    mount.span,
+                    &format!(
+                        "the mount path {:?} of volume `{}`",
+                        mount.value, volume.value
+                    ),
+                    &p,
+                    "mount paths are absolute paths inside the container, like `/var/lib/postgresql/data`",
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_what_could_break_out_of_a_directive() {
+        assert!(url_path_problem("/api; return 200 x", false).is_some());
+        assert!(url_path_problem("/api{", false).is_some());
+        assert!(url_path_problem("/a\"b", false).is_some());
+        assert!(url_path_problem("/a$b", false).is_some());
+        assert!(url_path_problem("/a?x=1", false).is_some());
+        assert_eq!(
+            url_path_problem("/v1/sys/metrics?format=prometheus", true),
+            None
+        );
+        assert_eq!(url_path_problem("/api/v1", false), None);
+        assert_eq!(url_path_problem("/", false), None);
+        assert!(url_path_problem("api", false).is_some());
+        assert!(url_path_problem("/a/../b", false).is_some());
+    }
+}

@@ -1,0 +1,165 @@
+//! The rules: each module checks one thing, carries its code and its
+//! documentation (what it checks, why, an example), and has a fixture named
+//! after it under `tests/fixtures/invalid/`.
+//!
+//! [`check`] runs every rule over a parsed spec and collects everything they
+//! find; when nothing is an error, it also builds the validated
+//! [`Platform`](crate::model::Platform).
+
+pub mod context;
+
+pub mod dependency_cycle;
+pub mod duplicate_dependency;
+pub mod duplicate_phase;
+pub mod env_name;
+pub mod invalid_autoscale;
+pub mod invalid_health;
+pub mod invalid_name;
+pub mod invalid_path;
+pub mod invalid_port;
+pub mod invalid_quantity;
+pub mod missing_health;
+pub mod phase_order;
+pub mod port_conflict;
+pub mod port_name;
+pub mod port_outside_range;
+pub mod privileged_port;
+pub mod route_collision;
+pub mod self_dependency;
+pub mod unknown_dependency;
+pub mod unknown_phase;
+pub mod unknown_port;
+pub mod unknown_role;
+pub mod unpinned_image;
+
+pub use context::Context;
+
+use crate::diag::{self, Diagnostic, Rule};
+use crate::model::Platform;
+use crate::source::SourceFile;
+use crate::spec::{self, Spec};
+
+type Check = fn(&Context, &mut Vec<Diagnostic>);
+
+/// Every rule that runs on a parsed spec, with its check, in code order.
+const CHECKS: &[(&Rule, Check)] = &[
+    (&invalid_name::RULE, invalid_name::check),
+    (&port_name::RULE, port_name::check),
+    (&env_name::RULE, env_name::check),
+    (&unknown_phase::RULE, unknown_phase::check),
+    (&duplicate_phase::RULE, duplicate_phase::check),
+    (&port_conflict::RULE, port_conflict::check),
+    (&invalid_port::RULE, invalid_port::check),
+    (&port_outside_range::RULE, port_outside_range::check),
+    (&privileged_port::RULE, privileged_port::check),
+    (&unknown_port::RULE, unknown_port::check),
+    (&unknown_dependency::RULE, unknown_dependency::check),
+    (&self_dependency::RULE, self_dependency::check),
+    (&dependency_cycle::RULE, dependency_cycle::check),
+    (&phase_order::RULE, phase_order::check),
+    (&duplicate_dependency::RULE, duplicate_dependency::check),
+    (&route_collision::RULE, route_collision::check),
+    (&invalid_path::RULE, invalid_path::check),
+    (&missing_health::RULE, missing_health::check),
+    (&invalid_health::RULE, invalid_health::check),
+    (&unknown_role::RULE, unknown_role::check),
+    (&invalid_autoscale::RULE, invalid_autoscale::check),
+    (&invalid_quantity::RULE, invalid_quantity::check),
+    (&unpinned_image::RULE, unpinned_image::check),
+];
+
+/// Every rule platgen has, parse-stage rules first, in code order.
+pub fn all_rules() -> impl Iterator<Item = &'static Rule> {
+    spec::rules::ALL
+        .iter()
+        .copied()
+        .chain(CHECKS.iter().map(|(rule, _)| *rule))
+}
+
+/// Finds a rule by code (`PG201`) or name (`port-conflict`).
+pub fn find_rule(code_or_name: &str) -> Option<&'static Rule> {
+    all_rules().find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
+}
+
+/// Runs every rule over `spec`.
+pub fn run_rules(spec: &Spec) -> Vec<Diagnostic> {
+    let cx = Context::new(spec);
+    let mut out = Vec::new();
+    for (_, check) in CHECKS {
+        check(&cx, &mut out);
+    }
+    out
+}
+
+/// What checking one spec found.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Every problem, in source order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The validated platform, when no diagnostic is an error.
+    pub platform: Option<Platform>,
+}
+
+impl Outcome {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Parses and checks one spec source: the whole of `platgen check`.
+pub fn check(source: &SourceFile) -> Outcome {
+    let parsed = spec::parse(source);
+    let mut diagnostics = parsed.problems;
+    let mut platform = None;
+    if let Some(spec) = parsed.spec {
+        diagnostics.extend(run_rules(&spec));
+        if !diagnostics.iter().any(Diagnostic::is_error) {
+            platform = Some(Platform::from_spec(&spec));
+        }
+    }
+    diag::sort(&mut diagnostics);
+    Outcome {
+        diagnostics,
+        platform,
+    }
+}
+
+/// Checks raw bytes (a file as read from disk), reporting text that is not
+/// UTF-8 as a located problem.
+pub fn check_bytes(name: &str, bytes: &[u8]) -> (SourceFile, Outcome) {
+    let (source, not_utf8) = spec::source_from_bytes(name, bytes);
+    if let Some(d) = not_utf8 {
+        return (
+            source,
+            Outcome {
+                diagnostics: vec![d],
+                platform: None,
+            },
+        );
+    }
+    let outcome = check(&source);
+    (source, outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_codes_and_names_are_unique_and_documented() {
+        let rules: Vec<&Rule> = all_rules().collect();
+        for (i, r) in rules.iter().enumerate() {
+            assert!(r.code.starts_with("PG") && r.code.len() == 5, "{}", r.code);
+            assert!(
+                r.doc().contains("Why:"),
+                "{} has no `Why:` in its doc block",
+                r.name
+            );
+            assert!(r.doc().contains("Example:"), "{} has no example", r.name);
+            for other in &rules[..i] {
+                assert_ne!(r.code, other.code);
+                assert_ne!(r.name, other.name);
+            }
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! platgen: one `platform.yaml` in; validated, rendered platform configs out.
+//!
+//! The pipeline runs one way: source -> [`spec`] (parsed, with spans) ->
+//! [`check`] (rules, diagnostics) -> [`model`] (validated, no spans) ->
+//! render -> emit. The library never prints; the binary does.
+
+pub mod check;
+pub mod diag;
+pub mod duration;
+pub mod model;
+pub mod quantity;
+pub mod source;
+pub mod spec;
+pub mod suggest;

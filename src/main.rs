@@ -1,0 +1,191 @@
+//! The `platgen` binary: parse arguments, call the library, print, and map
+//! the result to an exit status. Everything else is in the library.
+
+mod cli;
+
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+use clap::{CommandFactory, Parser};
+
+use cli::{CheckArgs, Cli, Color, Command, Format, ReportArgs};
+use platgen::check::{self, Outcome};
+use platgen::diag::{self, Counts};
+use platgen::source::SourceFile;
+
+/// Exit statuses, as documented in `--help`.
+const EXIT_PROBLEMS: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            let _ = std::io::stdout().flush();
+            eprintln!("platgen: error: {error:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Check(args) => run_check(&args),
+        Command::Schema => {
+            let schema = serde_json::to_string_pretty(&platgen::spec::json_schema())?;
+            print_out(&format!("{schema}\n"))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules => {
+            let mut out = String::new();
+            for rule in check::all_rules() {
+                let _ = writeln!(
+                    out,
+                    "{}  {:<22} {:<8} {}",
+                    rule.code,
+                    rule.name,
+                    rule.severity.as_str(),
+                    rule.summary()
+                );
+            }
+            print_out(&out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { rule } => {
+            let Some(found) = check::find_rule(&rule) else {
+                anyhow::bail!("no rule `{rule}`; `platgen rules` lists them");
+            };
+            print_out(&format!(
+                "{} {} ({})\n\n{}",
+                found.code,
+                found.name,
+                found.severity.as_str(),
+                found.doc()
+            ))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "platgen", &mut out);
+            std::io::stdout().write_all(&out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Writes to standard output; a closed pipe (`platgen rules | head`) is not an error.
+fn print_out(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+/// Reads a spec file (or standard input for `-`) as bytes.
+pub fn read_spec(path: &Path) -> Result<(String, Vec<u8>)> {
+    if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("cannot read the spec from standard input")?;
+        return Ok(("<stdin>".to_owned(), bytes));
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok((path.display().to_string(), bytes))
+}
+
+fn use_color(color: Color) -> bool {
+    match color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+/// Whether the outcome should fail the command.
+fn fails(outcome: &Outcome, deny_warnings: bool) -> bool {
+    outcome.has_errors() || (deny_warnings && !outcome.diagnostics.is_empty())
+}
+
+/// Prints what checking found, in the chosen format.
+fn report(files: &[(SourceFile, Outcome)], args: &ReportArgs) -> Result<()> {
+    match args.format {
+        Format::Json => {
+            let view: Vec<(&SourceFile, &[diag::Diagnostic])> = files
+                .iter()
+                .map(|(s, o)| (s, o.diagnostics.as_slice()))
+                .collect();
+            print_out(&diag::json::render(&view))
+        }
+        Format::Github => {
+            let mut out = String::new();
+            for (source, outcome) in files {
+                out.push_str(&diag::github::render(source, &outcome.diagnostics));
+            }
+            print_out(&out)
+        }
+        Format::Human => {
+            let color = use_color(args.color);
+            let mut out = String::new();
+            for (source, outcome) in files {
+                out.push_str(&diag::human::render(source, &outcome.diagnostics, color));
+                out.push_str(&summary(source, outcome, args.deny_warnings));
+                out.push('\n');
+            }
+            print_out(&out)
+        }
+    }
+}
+
+fn summary(source: &SourceFile, outcome: &Outcome, deny_warnings: bool) -> String {
+    let counts = Counts::of(&outcome.diagnostics);
+    if let Some(platform) = &outcome.platform {
+        let phases = if platform.phased {
+            format!(" in {} phases", platform.phases.len())
+        } else {
+            String::new()
+        };
+        let mut line = format!(
+            "{}: ok, {} services{phases}",
+            source.name(),
+            platform.services.len()
+        );
+        if counts.warnings > 0 {
+            let _ = write!(line, "; {counts}");
+            if deny_warnings {
+                line.push_str(" (denied by --deny-warnings)");
+            }
+        }
+        line
+    } else {
+        format!("{}: {counts}", source.name())
+    }
+}
+
+fn run_check(args: &CheckArgs) -> Result<ExitCode> {
+    let mut files = Vec::new();
+    for path in &args.specs {
+        let (name, bytes) = read_spec(path)?;
+        files.push(check::check_bytes(&name, &bytes));
+    }
+    report(&files, &args.report)?;
+    let failed = files
+        .iter()
+        .any(|(_, o)| fails(o, args.report.deny_warnings));
+    Ok(if failed {
+        ExitCode::from(EXIT_PROBLEMS)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

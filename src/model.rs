@@ -1,0 +1,432 @@
+//! The validated platform: what the spec means, with every default applied
+//! and every reference resolved. It carries no spans; the renderers read
+//! only this.
+//!
+//! [`Platform::from_spec`] is called only on a spec that passed every rule,
+//! so it resolves without failing; where a rule guarantees something (a
+//! port reference resolves, a duration parses), a broken guarantee falls
+//! back to a neutral value instead of panicking.
+
+use indexmap::IndexMap;
+
+use crate::check::Context;
+use crate::check::context::{PortFacts, PortRange, Resolved, ServiceFacts};
+use crate::duration;
+use crate::quantity;
+use crate::spec::{self, Cors, PortRef, Probe, Protocol, Spanned, Spec};
+
+/// The whole platform.
+#[derive(Debug, Clone)]
+pub struct Platform {
+    pub name: String,
+    pub domain: Option<String>,
+    /// The host port policy, when the spec sets one.
+    pub port_range: Option<PortRange>,
+    /// Phases in rollout order. A spec without phases has one implicit phase.
+    pub phases: Vec<Phase>,
+    /// `true` when the spec declared its phases.
+    pub phased: bool,
+    pub roles: Roles,
+    /// Services in spec order.
+    pub services: Vec<Service>,
+    /// Service indices in an order where every service comes after the
+    /// services it depends on (ties kept in spec order).
+    pub start_order: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Phase {
+    pub id: String,
+    pub title: Option<String>,
+}
+
+/// Which services run the generated configs.
+#[derive(Debug, Clone, Default)]
+pub struct Roles {
+    pub proxy: Option<String>,
+    pub monitoring: Option<String>,
+    pub gateway: Option<String>,
+    pub dashboards: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub name: String,
+    /// Index into [`Platform::phases`].
+    pub phase: usize,
+    pub image: String,
+    pub command: Option<Vec<String>>,
+    pub ports: Vec<Port>,
+    /// Names of services this one waits for, each once, in spec order.
+    pub depends_on: Vec<String>,
+    pub health: Option<Health>,
+    pub metrics: Option<Metrics>,
+    pub route: Option<Route>,
+    pub gateway: Option<Gateway>,
+    pub env: IndexMap<String, String>,
+    /// Variable name -> secret name.
+    pub secrets: IndexMap<String, String>,
+    /// Volume name -> mount path.
+    pub volumes: IndexMap<String, String>,
+    pub replicas: u32,
+    pub autoscale: Option<Autoscale>,
+    pub resources: Resources,
+}
+
+#[derive(Debug, Clone)]
+pub struct Port {
+    /// The spec's name, or a generated one (`tcp-8080`) when it had none.
+    pub name: String,
+    /// Whether the name was written in the spec.
+    pub named: bool,
+    pub host: Option<PortRange>,
+    pub container: PortRange,
+    pub protocol: Protocol,
+    pub bind: Option<String>,
+}
+
+/// A port reference resolved to the container port it means.
+#[derive(Debug, Clone)]
+pub struct PortTarget {
+    /// The port's name (as in [`Port::name`]).
+    pub name: String,
+    /// The container port number (for a range, the referenced one or the first).
+    pub number: u16,
+}
+
+#[derive(Debug, Clone)]
+pub struct Health {
+    pub check: HealthCheck,
+    /// The tool compose uses for http and tcp checks.
+    pub probe: Probe,
+    pub interval_ms: u64,
+    pub timeout_ms: u64,
+    pub retries: u32,
+    pub start_period_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub enum HealthCheck {
+    Http { port: PortTarget, path: String },
+    Tcp { port: PortTarget },
+    Command { argv: Vec<String> },
+}
+
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    pub port: PortTarget,
+    /// The path without its query string.
+    pub path: String,
+    /// Query parameters, in order.
+    pub params: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub path: String,
+    pub port: PortTarget,
+    pub strip_prefix: bool,
+    pub websocket: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Gateway {
+    pub rate_limit_per_minute: Option<u32>,
+    pub auth: Option<String>,
+    pub consumers: Vec<String>,
+    /// `None`: no CORS handling; `Some([])`: any origin; else these origins.
+    pub cors: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Autoscale {
+    pub min: u32,
+    pub max: u32,
+    pub cpu_percent: u32,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Resources {
+    pub cpu_millis: Option<u64>,
+    /// The CPU amount as written, for Kubernetes.
+    pub cpu: Option<String>,
+    pub memory_bytes: Option<u64>,
+    /// The memory amount as written, for Kubernetes.
+    pub memory: Option<String>,
+}
+
+/// Defaults for health checks (docker-compose's own defaults are 30s
+/// intervals, too slow for a dependency chain of thirty services).
+pub const DEFAULT_INTERVAL_MS: u64 = 10_000;
+pub const DEFAULT_TIMEOUT_MS: u64 = 5_000;
+pub const DEFAULT_RETRIES: u32 = 5;
+
+fn proto_name(p: Protocol) -> &'static str {
+    match p {
+        Protocol::Tcp => "tcp",
+        Protocol::Udp => "udp",
+    }
+}
+
+fn port_name(facts: &PortFacts, container: PortRange) -> String {
+    facts.name().map_or_else(
+        || format!("{}-{}", proto_name(facts.protocol), container.low),
+        str::to_owned,
+    )
+}
+
+fn target(s: &ServiceFacts, reference: Option<&Spanned<PortRef>>) -> PortTarget {
+    match s.resolve(reference) {
+        Resolved::Port(p) => {
+            let container = p.container.unwrap_or(PortRange::single(0));
+            let number = match reference.map(|r| &r.value) {
+                Some(PortRef::Number(n)) => u16::try_from(*n).unwrap_or(container.low),
+                _ => container.low,
+            };
+            PortTarget {
+                name: port_name(p, container),
+                number,
+            }
+        }
+        Resolved::Unknown | Resolved::Ambiguous => PortTarget {
+            name: String::new(),
+            number: 0,
+        },
+    }
+}
+
+fn millis(value: Option<&Spanned<String>>) -> Option<u64> {
+    value.and_then(|v| duration::parse_millis(v).ok())
+}
+
+fn health(s: &ServiceFacts, h: &spec::Health) -> Health {
+    let check = if let Some(http) = &h.http {
+        HealthCheck::Http {
+            port: target(s, http.value.port.as_ref()),
+            path: http.value.path.value.clone(),
+        }
+    } else if let Some(tcp) = &h.tcp {
+        HealthCheck::Tcp {
+            port: target(s, tcp.value.port.as_ref()),
+        }
+    } else {
+        HealthCheck::Command {
+            argv: h
+                .command
+                .as_ref()
+                .map(|c| c.value.iter().map(|a| a.0.clone()).collect())
+                .unwrap_or_default(),
+        }
+    };
+    Health {
+        check,
+        probe: h.probe.as_ref().map_or(Probe::Wget, |p| p.value),
+        interval_ms: millis(h.interval.as_ref()).unwrap_or(DEFAULT_INTERVAL_MS),
+        timeout_ms: millis(h.timeout.as_ref()).unwrap_or(DEFAULT_TIMEOUT_MS),
+        retries: h.retries.as_ref().map_or(DEFAULT_RETRIES, |r| r.value),
+        start_period_ms: millis(h.start_period.as_ref()),
+    }
+}
+
+fn metrics(s: &ServiceFacts, m: &spec::Metrics) -> Metrics {
+    let full = m.path.as_ref().map_or("/metrics", |p| p.value.as_str());
+    let (path, query) = full.split_once('?').unwrap_or((full, ""));
+    let params = query
+        .split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (k.to_owned(), v.to_owned())
+        })
+        .collect();
+    Metrics {
+        port: target(s, m.port.as_ref()),
+        path: path.to_owned(),
+        params,
+    }
+}
+
+fn service(s: &ServiceFacts) -> Service {
+    let svc = s.service();
+    let mut depends_on: Vec<String> = Vec::new();
+    for dep in &svc.depends_on {
+        if !depends_on.contains(&dep.value) {
+            depends_on.push(dep.value.clone());
+        }
+    }
+    Service {
+        name: s.name.value.clone(),
+        phase: s.phase.unwrap_or(0),
+        image: svc.image.value.clone(),
+        command: svc
+            .command
+            .as_ref()
+            .map(|c| c.value.iter().map(|a| a.0.clone()).collect()),
+        ports: s
+            .ports
+            .iter()
+            .map(|p| {
+                let container = p.container.unwrap_or(PortRange::single(0));
+                Port {
+                    name: port_name(p, container),
+                    named: p.name().is_some(),
+                    host: p.host,
+                    container,
+                    protocol: p.protocol,
+                    bind: p.spec.bind.as_ref().map(|b| b.value.clone()),
+                }
+            })
+            .collect(),
+        depends_on,
+        health: svc.health.as_ref().map(|h| health(s, &h.value)),
+        metrics: svc.metrics.as_ref().map(|m| metrics(s, &m.value)),
+        route: svc.route.as_ref().map(|r| Route {
+            path: r.value.path.value.clone(),
+            port: target(s, r.value.port.as_ref()),
+            strip_prefix: r.value.strip_prefix.as_ref().is_some_and(|b| b.value),
+            websocket: r.value.websocket.as_ref().is_some_and(|b| b.value),
+        }),
+        gateway: svc.gateway.as_ref().map(|g| Gateway {
+            rate_limit_per_minute: g.value.rate_limit_per_minute.as_ref().map(|r| r.value),
+            auth: g.value.auth.as_ref().map(|a| a.value.clone()),
+            consumers: g.value.consumers.iter().map(|c| c.value.clone()).collect(),
+            cors: g.value.cors.as_ref().and_then(|c| match &c.value {
+                Cors::Enabled(true) => Some(Vec::new()),
+                Cors::Enabled(false) => None,
+                Cors::Origins(o) => Some(o.clone()),
+            }),
+        }),
+        env: svc
+            .env
+            .iter()
+            .map(|(k, v)| (k.value.clone(), v.value.0.clone()))
+            .collect(),
+        secrets: svc
+            .secrets
+            .iter()
+            .map(|(k, v)| (k.value.clone(), v.value.clone()))
+            .collect(),
+        volumes: svc
+            .volumes
+            .iter()
+            .map(|(k, v)| (k.value.clone(), v.value.clone()))
+            .collect(),
+        replicas: svc.replicas.as_ref().map_or_else(
+            || svc.autoscale.as_ref().map_or(1, |a| a.value.min.value),
+            |r| r.value,
+        ),
+        autoscale: svc.autoscale.as_ref().map(|a| Autoscale {
+            min: a.value.min.value,
+            max: a.value.max.value,
+            cpu_percent: a.value.cpu_percent.value,
+        }),
+        resources: svc
+            .resources
+            .as_ref()
+            .map(|r| Resources {
+                cpu_millis: r
+                    .value
+                    .cpu
+                    .as_ref()
+                    .and_then(|c| quantity::cpu_millis(c).ok()),
+                cpu: r.value.cpu.as_ref().map(|c| c.value.0.clone()),
+                memory_bytes: r
+                    .value
+                    .memory
+                    .as_ref()
+                    .and_then(|m| quantity::memory_bytes(m).ok()),
+                memory: r.value.memory.as_ref().map(|m| m.value.clone()),
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// Kahn's algorithm, always taking the earliest ready service in spec order,
+/// so the order is stable and deterministic.
+fn start_order(services: &[Service]) -> Vec<usize> {
+    let index: IndexMap<&str, usize> = services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.as_str(), i))
+        .collect();
+    let mut waiting: Vec<usize> = services
+        .iter()
+        .map(|s| {
+            s.depends_on
+                .iter()
+                .filter(|d| index.contains_key(d.as_str()))
+                .count()
+        })
+        .collect();
+    let mut done = vec![false; services.len()];
+    let mut order = Vec::with_capacity(services.len());
+    while order.len() < services.len() {
+        let Some(next) = (0..services.len()).find(|&i| !done[i] && waiting[i] == 0) else {
+            // A cycle (the rules forbid it): append the rest in spec order.
+            order.extend((0..services.len()).filter(|&i| !done[i]));
+            break;
+        };
+        done[next] = true;
+        order.push(next);
+        for (i, s) in services.iter().enumerate() {
+            if s.depends_on.iter().any(|d| d == &services[next].name) {
+                waiting[i] -= 1;
+            }
+        }
+    }
+    order
+}
+
+impl Platform {
+    /// Builds the platform from a spec that passed every rule.
+    pub fn from_spec(spec: &Spec) -> Self {
+        let cx = Context::new(spec);
+        let declared = !spec.phases.is_empty();
+        let phases = if declared {
+            cx.phases
+                .keys()
+                .map(|id| Phase {
+                    id: (*id).to_owned(),
+                    title: spec
+                        .phases
+                        .iter()
+                        .find(|p| p.value.id.value.0 == *id)
+                        .and_then(|p| p.value.title.clone()),
+                })
+                .collect()
+        } else {
+            vec![Phase {
+                id: "default".to_owned(),
+                title: None,
+            }]
+        };
+        let services: Vec<Service> = cx.services.iter().map(service).collect();
+        let start_order = start_order(&services);
+        let role = |r: &Option<Spanned<String>>| r.as_ref().map(|n| n.value.clone());
+        let roles = spec.roles.as_ref().map_or_else(Roles::default, |r| Roles {
+            proxy: role(&r.proxy),
+            monitoring: role(&r.monitoring),
+            gateway: role(&r.gateway),
+            dashboards: role(&r.dashboards),
+        });
+        Self {
+            name: spec.name.value.clone(),
+            domain: spec.domain.as_ref().map(|d| d.value.clone()),
+            port_range: spec.ports.as_ref().and_then(|p| {
+                Some(PortRange {
+                    low: u16::try_from(p.range.value.0).ok()?,
+                    high: u16::try_from(p.range.value.1).ok()?,
+                })
+            }),
+            phases,
+            phased: declared,
+            roles,
+            services,
+            start_order,
+        }
+    }
+
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.name == name)
+    }
+}

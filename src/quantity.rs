@@ -1,0 +1,94 @@
+//! Kubernetes resource quantities (`500m`, `0.5`, `512Mi`, `1G`), and their
+//! docker-compose equivalents.
+
+/// A CPU amount in millicores.
+pub fn cpu_millis(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    if let Some(m) = t.strip_suffix('m') {
+        return m
+            .parse::<u64>()
+            .map_err(|_| format!("`{text}` is not a CPU amount: write `500m`, `1` or `0.5`"));
+    }
+    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !(digits(whole) || whole.is_empty() && digits(frac)) || !(frac.is_empty() || digits(frac)) {
+        return Err(format!(
+            "`{text}` is not a CPU amount: write `500m`, `1` or `0.5`"
+        ));
+    }
+    if frac.len() > 3 {
+        return Err(format!(
+            "`{text}` is finer than a millicore; write it in `m`"
+        ));
+    }
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole
+            .parse()
+            .map_err(|_| format!("`{text}` is too large"))?
+    };
+    let frac_millis: u64 = format!("{frac:0<3}").parse().unwrap_or(0);
+    whole
+        .checked_mul(1000)
+        .and_then(|w| w.checked_add(frac_millis))
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
+/// A memory amount in bytes.
+pub fn memory_bytes(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, suffix) = t.split_at(split);
+    let factor: u64 = match suffix {
+        "" => 1,
+        "k" => 1_000,
+        "M" => 1_000_000,
+        "G" => 1_000_000_000,
+        "T" => 1_000_000_000_000,
+        "Ki" => 1 << 10,
+        "Mi" => 1 << 20,
+        "Gi" => 1 << 30,
+        "Ti" => 1 << 40,
+        _ => {
+            return Err(format!(
+                "`{text}` is not a memory amount: write a whole number with a suffix like `512Mi` or `1Gi`"
+            ));
+        }
+    };
+    if number.is_empty() {
+        return Err(format!("`{text}` has no number"));
+    }
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(factor))
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu() {
+        assert_eq!(cpu_millis("500m"), Ok(500));
+        assert_eq!(cpu_millis("1"), Ok(1000));
+        assert_eq!(cpu_millis("0.5"), Ok(500));
+        assert_eq!(cpu_millis(".25"), Ok(250));
+        assert_eq!(cpu_millis("2.125"), Ok(2125));
+        assert!(cpu_millis("0.0001").is_err());
+        assert!(cpu_millis("half").is_err());
+        assert!(cpu_millis("1.").is_ok());
+    }
+
+    #[test]
+    fn memory() {
+        assert_eq!(memory_bytes("512Mi"), Ok(512 << 20));
+        assert_eq!(memory_bytes("1G"), Ok(1_000_000_000));
+        assert_eq!(memory_bytes("1024"), Ok(1024));
+        assert!(memory_bytes("1.5Gi").is_err());
+        assert!(memory_bytes("Mi").is_err());
+        assert!(memory_bytes("12MB").is_err());
+    }
+}

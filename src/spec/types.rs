@@ -1,0 +1,370 @@
+//! The raw shape of `platform.yaml`: what the file says, with the span of
+//! every value that a check may need to point at.
+//!
+//! These types are also the source of the JSON Schema (`platgen schema`):
+//! every doc comment here becomes a `description` that editors show.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::yaml::Spanned;
+
+/// A platform: its services, the phases they are rolled out in, and the
+/// policies that every service must respect.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "platgen platform spec")]
+pub struct Spec {
+    /// The platform's name: the docker-compose project name, the Kubernetes
+    /// namespace and the `app.kubernetes.io/part-of` label. A DNS-1123 label
+    /// (lowercase letters, digits and `-`, at most 63 characters).
+    pub name: Spanned<String>,
+    /// The public host name the platform is served under (Nginx
+    /// `server_name`, Kong route hosts). Optional: without it, any host.
+    #[serde(default)]
+    pub domain: Option<Spanned<String>>,
+    /// Policies for published host ports.
+    #[serde(default)]
+    pub ports: Option<PortPolicy>,
+    /// Deployment phases, in rollout order. A service may depend only on
+    /// services of its own or an earlier phase. When omitted, all services
+    /// belong to one implicit phase.
+    #[serde(default)]
+    pub phases: Vec<Spanned<Phase>>,
+    /// Which services run the configs platgen generates: these get the
+    /// generated files mounted (compose) or as ConfigMaps (Kubernetes).
+    #[serde(default)]
+    pub roles: Option<Roles>,
+    /// The services, by name. Each name is a DNS-1123 label (it becomes a
+    /// host name in compose and a Service name in Kubernetes) and appears once.
+    pub services: IndexMap<Spanned<String>, Spanned<Service>>,
+}
+
+/// Platform-wide port policy.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PortPolicy {
+    /// The inclusive `[low, high]` range every published host port must lie
+    /// in, e.g. `[1000, 4999]`.
+    pub range: Spanned<(u32, u32)>,
+}
+
+/// One deployment phase.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Phase {
+    /// The phase's identifier, as services refer to it (`1`, `2A`, ...).
+    pub id: Spanned<Text>,
+    /// A human title for the phase.
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+/// The services that run platgen's generated configs.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Roles {
+    /// The reverse proxy: runs the generated `nginx/nginx.conf`.
+    #[serde(default)]
+    pub proxy: Option<Spanned<String>>,
+    /// The metrics server: runs the generated `prometheus/prometheus.yml`
+    /// and `prometheus/alerts.yml`.
+    #[serde(default)]
+    pub monitoring: Option<Spanned<String>>,
+    /// The API gateway: runs the generated DB-less `kong/kong.yml`. Routes of
+    /// services with a `gateway` section go through it.
+    #[serde(default)]
+    pub gateway: Option<Spanned<String>>,
+    /// The dashboards: gets a generated Prometheus datasource (Grafana).
+    #[serde(default)]
+    pub dashboards: Option<Spanned<String>>,
+}
+
+/// One service of the platform: one container image, run as one compose
+/// service and one Kubernetes workload.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// The id of the phase this service is rolled out in. Required when the
+    /// spec lists `phases`.
+    #[serde(default)]
+    pub phase: Option<Spanned<Text>>,
+    /// The container image, with a pinned tag or digest.
+    pub image: Spanned<String>,
+    /// Overrides the image's command: the full argv, one element per item.
+    #[serde(default)]
+    pub command: Option<Spanned<Vec<Text>>>,
+    /// The ports the container listens on, and which of them are published on
+    /// the host.
+    #[serde(default)]
+    pub ports: Vec<Spanned<Port>>,
+    /// Services that must be running (and healthy, when they have a health
+    /// check) before this one starts.
+    #[serde(default)]
+    pub depends_on: Vec<Spanned<String>>,
+    /// How to tell that the service is healthy.
+    #[serde(default)]
+    pub health: Option<Spanned<Health>>,
+    /// Where the service serves Prometheus metrics.
+    #[serde(default)]
+    pub metrics: Option<Spanned<Metrics>>,
+    /// The public path under which the reverse proxy serves this service.
+    #[serde(default)]
+    pub route: Option<Spanned<Route>>,
+    /// Puts the route behind the API gateway, with these policies.
+    #[serde(default)]
+    pub gateway: Option<Spanned<Gateway>>,
+    /// Environment variables. Values are passed to the container exactly as
+    /// written (numbers and booleans as their text).
+    #[serde(default)]
+    pub env: IndexMap<Spanned<String>, Spanned<Text>>,
+    /// Secret environment variables: variable name -> secret name. Only names
+    /// appear in the spec and in the output; the values are the operator's.
+    #[serde(default)]
+    pub secrets: IndexMap<Spanned<String>, Spanned<String>>,
+    /// Persistent volumes: volume name -> mount path in the container.
+    #[serde(default)]
+    pub volumes: IndexMap<Spanned<String>, Spanned<String>>,
+    /// How many instances to run (default 1).
+    #[serde(default)]
+    pub replicas: Option<Spanned<u32>>,
+    /// Horizontal autoscaling (Kubernetes HorizontalPodAutoscaler).
+    #[serde(default)]
+    pub autoscale: Option<Spanned<Autoscale>>,
+    /// CPU and memory for one instance, as Kubernetes quantities.
+    #[serde(default)]
+    pub resources: Option<Spanned<Resources>>,
+}
+
+/// A port the container listens on.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Port {
+    /// The port's name, by which `health`, `metrics` and `route` refer to it.
+    /// A lowercase DNS label of at most 15 characters (the Kubernetes rule).
+    #[serde(default)]
+    pub name: Option<Spanned<String>>,
+    /// The published host port, or a range `"low-high"`. Omit it for a port
+    /// that is reachable only inside the platform.
+    #[serde(default)]
+    pub host: Option<Spanned<PortNumber>>,
+    /// The port inside the container, or a range `"low-high"` of the same
+    /// length as `host`.
+    pub container: Spanned<PortNumber>,
+    /// `tcp` (the default) or `udp`. Host ports conflict per protocol.
+    #[serde(default)]
+    pub protocol: Option<Spanned<Protocol>>,
+    /// The host address to publish on (default: all addresses). Ports on two
+    /// different specific addresses do not conflict.
+    #[serde(default)]
+    pub bind: Option<Spanned<String>>,
+}
+
+/// A port number, or an inclusive range written `"low-high"`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum PortNumber {
+    /// A single port.
+    Single(i64),
+    /// A range of ports, `"low-high"`.
+    Range(String),
+}
+
+/// A transport protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Tcp,
+    Udp,
+}
+
+/// A reference to one of the service's ports: its name, or its container
+/// port number.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum PortRef {
+    /// The container port number.
+    Number(i64),
+    /// The port's name.
+    Name(String),
+}
+
+/// A health check: exactly one of `http`, `tcp` or `command`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Health {
+    /// Healthy when an HTTP GET of `path` on `port` answers 2xx or 3xx.
+    #[serde(default)]
+    pub http: Option<Spanned<HttpCheck>>,
+    /// Healthy when `port` accepts a TCP connection.
+    #[serde(default)]
+    pub tcp: Option<Spanned<TcpCheck>>,
+    /// Healthy when this command, run inside the container, exits 0.
+    #[serde(default)]
+    pub command: Option<Spanned<Vec<Text>>>,
+    /// For `http` and `tcp` checks under docker-compose: the tool in the
+    /// image that runs the probe. Kubernetes probes need no tool.
+    #[serde(default)]
+    pub probe: Option<Spanned<Probe>>,
+    /// Time between checks, e.g. `10s` (default `10s`).
+    #[serde(default)]
+    pub interval: Option<Spanned<String>>,
+    /// Time one check may take, e.g. `5s` (default `5s`).
+    #[serde(default)]
+    pub timeout: Option<Spanned<String>>,
+    /// Consecutive failures before the service counts as unhealthy (default 5).
+    #[serde(default)]
+    pub retries: Option<Spanned<u32>>,
+    /// Grace time after start during which failures do not count, e.g. `30s`.
+    #[serde(default)]
+    pub start_period: Option<Spanned<String>>,
+}
+
+/// An HTTP health check.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HttpCheck {
+    /// The port (name or container number). May be omitted when the service
+    /// has exactly one port.
+    #[serde(default)]
+    pub port: Option<Spanned<PortRef>>,
+    /// The path to GET, starting with `/`.
+    pub path: Spanned<String>,
+}
+
+/// A TCP health check.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TcpCheck {
+    /// The port (name or container number). May be omitted when the service
+    /// has exactly one port.
+    #[serde(default)]
+    pub port: Option<Spanned<PortRef>>,
+}
+
+/// The tool a docker-compose health check uses for `http` and `tcp` probes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Probe {
+    /// `wget` (busybox or GNU): present in Alpine- and busybox-based images.
+    Wget,
+    /// `curl`.
+    Curl,
+    /// `nc -z` (tcp checks only).
+    Nc,
+    /// bash's `/dev/tcp` (tcp checks only); for Debian-based images without
+    /// wget or curl.
+    Bash,
+}
+
+/// Where a service serves Prometheus metrics.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Metrics {
+    /// The port (name or container number). May be omitted when the service
+    /// has exactly one port.
+    #[serde(default)]
+    pub port: Option<Spanned<PortRef>>,
+    /// The path, starting with `/` (default `/metrics`). May carry a query
+    /// string, e.g. `/v1/sys/metrics?format=prometheus`.
+    #[serde(default)]
+    pub path: Option<Spanned<String>>,
+}
+
+/// A public route through the reverse proxy.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    /// The public path prefix, starting with `/`, e.g. `/api`.
+    pub path: Spanned<String>,
+    /// The port (name or container number) requests go to. May be omitted
+    /// when the service has exactly one port.
+    #[serde(default)]
+    pub port: Option<Spanned<PortRef>>,
+    /// Remove the prefix before passing the request on (default false: the
+    /// service sees the full path).
+    #[serde(default)]
+    pub strip_prefix: Option<Spanned<bool>>,
+    /// Pass WebSocket upgrades through (default false).
+    #[serde(default)]
+    pub websocket: Option<Spanned<bool>>,
+}
+
+/// API gateway policies for a service's route.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Gateway {
+    /// Requests per minute per client; omitted means unlimited.
+    #[serde(default)]
+    pub rate_limit_per_minute: Option<Spanned<u32>>,
+    /// The authentication plugin, e.g. `jwt` or `key-auth`.
+    #[serde(default)]
+    pub auth: Option<Spanned<String>>,
+    /// Consumers allowed through, by name (their credentials are the
+    /// operator's, never in the spec).
+    #[serde(default)]
+    pub consumers: Vec<Spanned<String>>,
+    /// Cross-origin requests: `true` for any origin, or a list of origins.
+    #[serde(default)]
+    pub cors: Option<Spanned<Cors>>,
+}
+
+/// CORS policy.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Cors {
+    /// `true` allows any origin, `false` turns CORS handling off.
+    Enabled(bool),
+    /// The allowed origins, e.g. `https://app.example.com`.
+    Origins(Vec<String>),
+}
+
+/// Horizontal autoscaling bounds and target.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Autoscale {
+    /// The fewest instances.
+    pub min: Spanned<u32>,
+    /// The most instances.
+    pub max: Spanned<u32>,
+    /// Target average CPU use, in percent of the CPU request.
+    pub cpu_percent: Spanned<u32>,
+}
+
+/// CPU and memory for one instance.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resources {
+    /// CPU, as a Kubernetes quantity: `500m`, `1`, `0.5`.
+    #[serde(default)]
+    pub cpu: Option<Spanned<Text>>,
+    /// Memory, as a Kubernetes quantity: `256Mi`, `1Gi`.
+    #[serde(default)]
+    pub memory: Option<Spanned<String>>,
+}
+
+/// A value used as text: a string, or a number or boolean taken exactly as
+/// written (`1.10` stays `1.10`, `yes` stays `yes`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[serde(transparent)]
+pub struct Text(pub String);
+
+impl JsonSchema for Text {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Text".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A string; a number or boolean is taken as the text written.",
+            "type": ["string", "number", "boolean"]
+        })
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
