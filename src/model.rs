@@ -195,7 +195,7 @@ fn target(s: &ServiceFacts, reference: Option<&Spanned<PortRef>>) -> PortTarget 
     }
 }
 
-fn millis(value: Option<&Spanned<String>>) -> Option<u64> {
+fn millis(value: Option<&Spanned<spec::Text>>) -> Option<u64> {
     value.and_then(|v| duration::parse_millis(v).ok())
 }
 

@@ -11,9 +11,11 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
             (distance, c)
         })
         .filter(|(distance, c)| {
-            let longest = word.chars().count().max(c.chars().count());
-            // One edit for short words, about one in three for longer ones.
-            *distance <= (longest / 3).max(1)
+            let (a, b) = (word.chars().count(), c.chars().count());
+            // One edit for short words, about one in three for longer ones,
+            // and never so many that nothing of the word is left (`9` is not
+            // a typo of `1`).
+            *distance <= (a.max(b) / 3).max(1) && *distance < a.min(b)
         })
         .min_by_key(|(distance, c)| (*distance, *c))
         .map(|(_, c)| c)
@@ -39,5 +41,7 @@ mod tests {
         assert_eq!(closest("Image", keys), Some("image"));
         assert_eq!(closest("zookeeper", keys), None);
         assert_eq!(closest("x", keys), None);
+        assert_eq!(closest("9", ["1", "2A"]), None);
+        assert_eq!(closest("2a", ["1", "2A"]), Some("2A"));
     }
 }

@@ -35,6 +35,18 @@ fn valid(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
 }
 
+fn suggestion(name: &str) -> String {
+    let fixed = name.replace(
+        |c: char| !(c.is_ascii_alphanumeric() || "_-.".contains(c)),
+        "_",
+    );
+    if fixed.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("_{fixed}")
+    } else {
+        fixed
+    }
+}
+
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for s in &cx.services {
         let svc = s.service();
@@ -49,7 +61,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     .with_label("invalid variable name")
                     .with_help(format!(
                         "use letters, digits, `_`, `-` and `.`, not starting with a digit, e.g. `{}`",
-                        name.value.replace(|c: char| !(c.is_ascii_alphanumeric() || "_-.".contains(c)), "_")
+                        suggestion(&name.value)
                     )),
                 );
             }

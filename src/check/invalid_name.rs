@@ -84,8 +84,9 @@ pub fn subdomain_problem(name: &str) -> Option<String> {
     None
 }
 
-/// A close valid spelling: lowercase, other characters turned into `-`.
-pub fn sanitized(name: &str) -> String {
+/// A close valid spelling: lowercase, other characters turned into `-`;
+/// `None` when that still does not start with a letter.
+pub fn sanitized(name: &str) -> Option<String> {
     let mut out: String = name
         .chars()
         .map(|c| {
@@ -99,13 +100,11 @@ pub fn sanitized(name: &str) -> String {
     while out.contains("--") {
         out = out.replace("--", "-");
     }
-    let trimmed = out.trim_matches(|c: char| c == '-' || c.is_ascii_digit());
-    trimmed
-        .chars()
-        .take(63)
-        .collect::<String>()
-        .trim_end_matches('-')
-        .to_owned()
+    let fixed: String = out.trim_matches('-').chars().take(63).collect();
+    let fixed = fixed.trim_end_matches('-');
+    fixed
+        .starts_with(|c: char| c.is_ascii_lowercase())
+        .then(|| fixed.to_owned())
 }
 
 fn report(out: &mut Vec<Diagnostic>, what: &str, name: &str, span: Span, problem: &str) {
@@ -118,8 +117,7 @@ fn report(out: &mut Vec<Diagnostic>, what: &str, name: &str, span: Span, problem
     .with_note(
         "names are lowercase letters, digits and `-`, start with a letter, at most 63 characters",
     );
-    let fixed = sanitized(name);
-    if !fixed.is_empty() && fixed != name {
+    if let Some(fixed) = sanitized(name).filter(|f| f != name) {
         d = d.with_help(format!("try `{fixed}`"));
     }
     out.push(d);
@@ -174,7 +172,8 @@ mod tests {
         assert!(label_problem("a-").unwrap().contains("ends with"));
         assert!(label_problem(&"a".repeat(64)).unwrap().contains("63"));
         assert_eq!(label_problem(&"a".repeat(63)), None);
-        assert_eq!(sanitized("Nags_API"), "nags-api");
+        assert_eq!(sanitized("Nags_API").as_deref(), Some("nags-api"));
+        assert_eq!(sanitized("2fa"), None);
     }
 
     #[test]

@@ -235,7 +235,7 @@ fn container_duplicates(cx: &Context, out: &mut Vec<Diagnostic>) {
                     )
                     .with_label("listed again here")
                     .with_secondary(first.spec.container.span, "first listed here")
-                    .with_help("a container port is listed once; publish it once, too"),
+                    .with_help("list each container port once"),
                 );
             }
         }

@@ -65,6 +65,11 @@ fn yaml_diagnostic(p: YamlProblem) -> Diagnostic {
     if let Some(defined) = p.defined_at {
         d = d.with_secondary(defined, "the anchor is defined here");
     }
+    if p.kind == YamlProblemKind::Syntax {
+        d = d.with_note(
+            "the mistake is often just before this point: an unclosed bracket or quote, or a tab",
+        );
+    }
     d
 }
 

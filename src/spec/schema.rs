@@ -211,6 +211,11 @@ impl<'a> Validator<'a> {
                 "quote it to make it a string: \"{}\"",
                 self.source.slice(node.span)
             ));
+        } else if expected == ["array"] && matches!(node.value, Value::Str(_) | Value::Int(_)) {
+            d = d.with_help(format!(
+                "write a list: `[{}]`",
+                self.source.slice(node.span)
+            ));
         } else if node.value == Value::Null && expected.contains(&"array") {
             d = d.with_help("write `[]` for an empty list, or remove the key");
         } else if node.value == Value::Null && expected.contains(&"object") {

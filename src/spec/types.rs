@@ -209,16 +209,16 @@ pub struct Health {
     pub probe: Option<Spanned<Probe>>,
     /// Time between checks, e.g. `10s` (default `10s`).
     #[serde(default)]
-    pub interval: Option<Spanned<String>>,
+    pub interval: Option<Spanned<Text>>,
     /// Time one check may take, e.g. `5s` (default `5s`).
     #[serde(default)]
-    pub timeout: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<Text>>,
     /// Consecutive failures before the service counts as unhealthy (default 5).
     #[serde(default)]
     pub retries: Option<Spanned<u32>>,
     /// Grace time after start during which failures do not count, e.g. `30s`.
     #[serde(default)]
-    pub start_period: Option<Spanned<String>>,
+    pub start_period: Option<Spanned<Text>>,
 }
 
 /// An HTTP health check.
@@ -366,5 +366,11 @@ impl std::ops::Deref for Text {
     type Target = str;
     fn deref(&self) -> &str {
         &self.0
+    }
+}
+
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }

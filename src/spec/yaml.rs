@@ -296,7 +296,7 @@ fn describe(raw: &str, kind_hint: YamlProblemKind) -> (String, YamlProblemKind) 
         } else {
             "the document is larger than platgen reads"
         };
-        return (format!("{what}: {text}"), YamlProblemKind::Limit);
+        return (what.to_owned(), YamlProblemKind::Limit);
     }
     (text, kind_hint)
 }

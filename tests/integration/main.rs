@@ -1,0 +1,7 @@
+//! The one integration test binary: every module drives the library or the
+//! real `platgen` executable the way a user would.
+
+mod check;
+mod cli;
+mod schema;
+mod support;
