@@ -93,6 +93,14 @@ fn obj(schema: &Json) -> &Map<String, Json> {
         .unwrap_or_else(|| EMPTY.get_or_init(Map::new))
 }
 
+/// The alternatives of an `anyOf` or `oneOf`.
+fn branches(o: &Map<String, Json>) -> Option<&[Json]> {
+    o.get("anyOf")
+        .or_else(|| o.get("oneOf"))
+        .and_then(Json::as_array)
+        .map(Vec::as_slice)
+}
+
 /// The JSON Schema types a schema allows, `None` when it does not say.
 fn types(schema: &Json) -> Option<Vec<&str>> {
     match obj(schema).get("type")? {
@@ -152,24 +160,25 @@ impl<'a> Validator<'a> {
         schema
     }
 
+    /// Every type any of `branches` admits, each once, in order.
+    fn union_types(&self, branches: &'a [Json]) -> Vec<&'a str> {
+        let mut all = Vec::new();
+        for b in branches {
+            for t in self.all_types(b) {
+                if !all.contains(&t) {
+                    all.push(t);
+                }
+            }
+        }
+        all
+    }
+
     /// Every type a (resolved) schema admits, following anyOf/oneOf.
     fn all_types(&self, schema: &'a Json) -> Vec<&'a str> {
         let schema = self.resolve(schema);
         let o = obj(schema);
-        if let Some(branches) = o
-            .get("anyOf")
-            .or_else(|| o.get("oneOf"))
-            .and_then(Json::as_array)
-        {
-            let mut all = Vec::new();
-            for b in branches {
-                for t in self.all_types(b) {
-                    if !all.contains(&t) {
-                        all.push(t);
-                    }
-                }
-            }
-            return all;
+        if let Some(branches) = branches(o) {
+            return self.union_types(branches);
         }
         if o.contains_key("enum") || o.contains_key("const") {
             return vec!["string"];
@@ -228,11 +237,7 @@ impl<'a> Validator<'a> {
         let schema = self.resolve(schema);
         let o = obj(schema);
 
-        if let Some(branches) = o
-            .get("anyOf")
-            .or_else(|| o.get("oneOf"))
-            .and_then(Json::as_array)
-        {
+        if let Some(branches) = branches(o) {
             self.check_branches(node, branches, path, owner);
             return;
         }
@@ -274,14 +279,7 @@ impl<'a> Validator<'a> {
             .collect();
         match fitting.as_slice() {
             [] => {
-                let mut all = Vec::new();
-                for b in branches {
-                    for t in self.all_types(b) {
-                        if !all.contains(&t) {
-                            all.push(t);
-                        }
-                    }
-                }
+                let all = self.union_types(branches);
                 self.wrong_type(node, &all, path);
             }
             [only] => self.check(node, only, path, owner),
