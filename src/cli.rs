@@ -20,6 +20,8 @@ pub enum Command {
     /// Check specs for every problem at once: syntax, schema, names, ports,
     /// dependencies, phases, routes.
     Check(CheckArgs),
+    /// Check the spec, then render the configs that run the platform.
+    Render(RenderArgs),
     /// Print the JSON Schema of platform.yaml (for editors and other validators).
     Schema,
     /// List every rule with its code, severity and summary.
@@ -43,6 +45,47 @@ pub struct CheckArgs {
     pub specs: Vec<PathBuf>,
     #[command(flatten)]
     pub report: ReportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The spec to render.
+    #[arg(value_name = "SPEC", default_value = "platform.yaml")]
+    pub spec: PathBuf,
+    /// The output directory.
+    #[arg(long, short, value_name = "DIR", default_value = "out")]
+    pub out: PathBuf,
+    /// Render only these targets (comma-separated); default all.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "TARGET")]
+    pub target: Vec<TargetArg>,
+    /// Render only the services of the phases up to and including ID.
+    #[arg(long, value_name = "ID")]
+    pub phase: Option<String>,
+    /// Use the templates in DIR instead of the built-in ones of the same name
+    /// (e.g. DIR/compose/compose.yaml.j2).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Render in memory and compare with the output directory: exit 1 and
+    /// print a diff when they differ. Never writes.
+    #[arg(long, conflicts_with_all = ["stdout", "force"])]
+    pub check: bool,
+    /// Print the files instead of writing them.
+    #[arg(long, conflicts_with = "force")]
+    pub stdout: bool,
+    /// Overwrite files in the output directory that platgen did not generate.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// A render target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TargetArg {
+    /// compose.yaml for docker-compose.
+    Compose,
+    /// Kubernetes manifests and a kustomization.
+    Kubernetes,
 }
 
 /// How problems are reported.

@@ -1,5 +1,7 @@
 //! Durations as docker-compose writes them: `10s`, `1m30s`, `500ms`, `2h`.
 
+use std::fmt::Write as _;
+
 /// Parses a duration into milliseconds.
 pub fn parse_millis(text: &str) -> Result<u64, String> {
     let t = text.trim();
@@ -62,5 +64,35 @@ mod tests {
         assert_eq!(ceil_seconds(500, 1), 1);
         assert_eq!(ceil_seconds(0, 0), 0);
         assert_eq!(ceil_seconds(1500, 1), 2);
+    }
+}
+
+/// Writes milliseconds as docker-compose reads them: `10s`, `1m30s`, `500ms`.
+pub fn format_millis(millis: u64) -> String {
+    if millis == 0 {
+        return "0s".to_owned();
+    }
+    let mut out = String::new();
+    let (h, rest) = (millis / 3_600_000, millis % 3_600_000);
+    let (m, rest) = (rest / 60_000, rest % 60_000);
+    let (s, ms) = (rest / 1_000, rest % 1_000);
+    for (n, unit) in [(h, "h"), (m, "m"), (s, "s"), (ms, "ms")] {
+        if n > 0 {
+            let _ = write!(out, "{n}{unit}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::*;
+
+    #[test]
+    fn formats_round_trip() {
+        for text in ["10s", "1m30s", "500ms", "2h", "1h1m1s1ms"] {
+            assert_eq!(format_millis(parse_millis(text).unwrap()), text);
+        }
+        assert_eq!(format_millis(90_000), "1m30s");
     }
 }

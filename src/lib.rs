@@ -7,8 +7,10 @@
 pub mod check;
 pub mod diag;
 pub mod duration;
+pub mod emit;
 pub mod model;
 pub mod quantity;
+pub mod render;
 pub mod source;
 pub mod spec;
 pub mod suggest;

@@ -11,10 +11,13 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 use clap::{CommandFactory, Parser};
 
-use cli::{CheckArgs, Cli, Color, Command, Format, ReportArgs};
+use cli::{CheckArgs, Cli, Color, Command, Format, RenderArgs, ReportArgs, TargetArg};
 use platgen::check::{self, Outcome};
 use platgen::diag::{self, Counts};
+use platgen::emit;
+use platgen::render::{self, Engine, Target};
 use platgen::source::SourceFile;
+use platgen::suggest;
 
 /// Exit statuses, as documented in `--help`.
 const EXIT_PROBLEMS: u8 = 1;
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Check(args) => run_check(&args),
+        Command::Render(args) => run_render(&args),
         Command::Schema => {
             let schema = serde_json::to_string_pretty(&platgen::spec::json_schema())?;
             print_out(&format!("{schema}\n"))?;
@@ -188,4 +192,128 @@ fn run_check(args: &CheckArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn target(t: TargetArg) -> Target {
+    match t {
+        TargetArg::Compose => Target::Compose,
+        TargetArg::Kubernetes => Target::Kubernetes,
+    }
+}
+
+/// Prints the diagnostics of a render's check to standard error, so that
+/// `--stdout` output stays clean.
+fn report_to_stderr(source: &SourceFile, outcome: &Outcome, args: &ReportArgs) {
+    let text = match args.format {
+        Format::Json => diag::json::render(&[(source, outcome.diagnostics.as_slice())]),
+        Format::Github => diag::github::render(source, &outcome.diagnostics),
+        Format::Human => {
+            let color = match args.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => {
+                    std::io::stderr().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                }
+            };
+            diag::human::render(source, &outcome.diagnostics, color)
+        }
+    };
+    eprint!("{text}");
+}
+
+fn run_render(args: &RenderArgs) -> Result<ExitCode> {
+    let (name, bytes) = read_spec(&args.spec)?;
+    let (source, outcome) = check::check_bytes(&name, &bytes);
+    if !outcome.diagnostics.is_empty() {
+        report_to_stderr(&source, &outcome, &args.report);
+    }
+    if fails(&outcome, args.report.deny_warnings) {
+        eprintln!(
+            "{}: {}; nothing rendered",
+            source.name(),
+            Counts::of(&outcome.diagnostics)
+        );
+        return Ok(ExitCode::from(EXIT_PROBLEMS));
+    }
+    let Some(mut platform) = outcome.platform else {
+        anyhow::bail!("internal error: a spec without errors built no platform");
+    };
+    if let Some(id) = &args.phase {
+        platform = if let Some(p) = platform.up_to_phase(id) {
+            p
+        } else {
+            let ids: Vec<&str> = platform.phases.iter().map(|p| p.id.as_str()).collect();
+            let hint = suggest::did_you_mean(id, ids.iter().copied())
+                .unwrap_or_else(|| format!("the phases are {}", ids.join(", ")));
+            anyhow::bail!("no phase `{id}` in {}; {hint}", source.name());
+        };
+    }
+    if let Some(dir) = &args.templates {
+        anyhow::ensure!(
+            dir.is_dir(),
+            "--templates {}: not a directory",
+            dir.display()
+        );
+    }
+    let targets: Vec<Target> = if args.target.is_empty() {
+        Target::ALL.to_vec()
+    } else {
+        Target::ALL
+            .iter()
+            .copied()
+            .filter(|t| args.target.iter().any(|a| target(*a) == *t))
+            .collect()
+    };
+    let spec_name = args
+        .spec
+        .file_name()
+        .map_or_else(|| name.clone(), |n| n.to_string_lossy().into_owned());
+    let engine = Engine::new(args.templates.as_deref());
+    let options = render::Options {
+        spec_name,
+        targets: targets.clone(),
+    };
+    let files = render::render(&platform, &engine, &options)?;
+
+    if args.stdout {
+        print_out(&emit::to_stdout(&files))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let out = &args.out;
+    if args.check {
+        let drift = emit::check(out, &files, &targets)?;
+        if drift.is_clean() {
+            eprintln!("{}: up to date ({} files)", out.display(), files.len());
+            return Ok(ExitCode::SUCCESS);
+        }
+        let mut text = String::new();
+        for (_, diff) in &drift.changed {
+            text.push_str(diff);
+        }
+        print_out(&text)?;
+        for path in &drift.missing {
+            eprintln!("missing: {}", out.join(path).display());
+        }
+        for path in &drift.extra {
+            eprintln!("extra (no longer generated): {}", out.join(path).display());
+        }
+        eprintln!(
+            "{} is out of date: {} changed, {} missing, {} extra; run `platgen render` and commit the result",
+            out.display(),
+            drift.changed.len(),
+            drift.missing.len(),
+            drift.extra.len()
+        );
+        return Ok(ExitCode::from(EXIT_PROBLEMS));
+    }
+    let written = emit::write(out, &files, &targets, args.force)?;
+    eprintln!(
+        "{}: {} written, {} unchanged, {} deleted",
+        out.display(),
+        written.written.len(),
+        written.unchanged.len(),
+        written.deleted.len()
+    );
+    Ok(ExitCode::SUCCESS)
 }

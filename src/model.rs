@@ -13,7 +13,7 @@ use crate::check::Context;
 use crate::check::context::{PortFacts, PortRange, Resolved, ServiceFacts};
 use crate::duration;
 use crate::quantity;
-use crate::spec::{self, Cors, PortRef, Probe, Protocol, Spanned, Spec};
+use crate::spec::{self, Cors, PortRef, Probe, Protocol, SecretDetail, SecretRef, Spanned, Spec};
 
 /// The whole platform.
 #[derive(Debug, Clone)]
@@ -64,13 +64,24 @@ pub struct Service {
     pub route: Option<Route>,
     pub gateway: Option<Gateway>,
     pub env: IndexMap<String, String>,
-    /// Variable name -> secret name.
-    pub secrets: IndexMap<String, String>,
+    /// Secret variables, in spec order.
+    pub secrets: Vec<Secret>,
     /// Volume name -> mount path.
     pub volumes: IndexMap<String, String>,
     pub replicas: u32,
     pub autoscale: Option<Autoscale>,
     pub resources: Resources,
+}
+
+/// A variable whose value is a secret.
+#[derive(Debug, Clone)]
+pub struct Secret {
+    /// The variable the container reads.
+    pub env: String,
+    /// The secret's name (a file name, and a key of the Kubernetes Secret).
+    pub name: String,
+    /// The variable through which docker-compose passes the secret file's path.
+    pub file_env: String,
 }
 
 #[derive(Debug, Clone)]
@@ -218,9 +229,14 @@ fn health(s: &ServiceFacts, h: &spec::Health) -> Health {
                 .unwrap_or_default(),
         }
     };
+    let default_probe = if matches!(check, HealthCheck::Tcp { .. }) {
+        Probe::Nc
+    } else {
+        Probe::Wget
+    };
     Health {
         check,
-        probe: h.probe.as_ref().map_or(Probe::Wget, |p| p.value),
+        probe: h.probe.as_ref().map_or(default_probe, |p| p.value),
         interval_ms: millis(h.interval.as_ref()).unwrap_or(DEFAULT_INTERVAL_MS),
         timeout_ms: millis(h.timeout.as_ref()).unwrap_or(DEFAULT_TIMEOUT_MS),
         retries: h.retries.as_ref().map_or(DEFAULT_RETRIES, |r| r.value),
@@ -243,6 +259,47 @@ fn metrics(s: &ServiceFacts, m: &spec::Metrics) -> Metrics {
         port: target(s, m.port.as_ref()),
         path: path.to_owned(),
         params,
+    }
+}
+
+fn secrets(svc: &spec::Service) -> Vec<Secret> {
+    svc.secrets
+        .iter()
+        .map(|(k, v)| Secret {
+            env: k.value.clone(),
+            name: v.value.secret().to_owned(),
+            file_env: match &v.value {
+                SecretRef::Detailed(SecretDetail {
+                    file_env: Some(f), ..
+                }) => f.value.clone(),
+                _ => format!("{}_FILE", k.value),
+            },
+        })
+        .collect()
+}
+
+fn gateway(g: &spec::Gateway) -> Gateway {
+    Gateway {
+        rate_limit_per_minute: g.rate_limit_per_minute.as_ref().map(|r| r.value),
+        auth: g.auth.as_ref().map(|a| a.value.clone()),
+        consumers: g.consumers.iter().map(|c| c.value.clone()).collect(),
+        cors: g.cors.as_ref().and_then(|c| match &c.value {
+            Cors::Enabled(true) => Some(Vec::new()),
+            Cors::Enabled(false) => None,
+            Cors::Origins(o) => Some(o.clone()),
+        }),
+    }
+}
+
+fn resources(r: &spec::Resources) -> Resources {
+    Resources {
+        cpu_millis: r.cpu.as_ref().and_then(|c| quantity::cpu_millis(c).ok()),
+        cpu: r.cpu.as_ref().map(|c| c.value.0.clone()),
+        memory_bytes: r
+            .memory
+            .as_ref()
+            .and_then(|m| quantity::memory_bytes(m).ok()),
+        memory: r.memory.as_ref().map(|m| m.value.clone()),
     }
 }
 
@@ -286,26 +343,13 @@ fn service(s: &ServiceFacts) -> Service {
             strip_prefix: r.value.strip_prefix.as_ref().is_some_and(|b| b.value),
             websocket: r.value.websocket.as_ref().is_some_and(|b| b.value),
         }),
-        gateway: svc.gateway.as_ref().map(|g| Gateway {
-            rate_limit_per_minute: g.value.rate_limit_per_minute.as_ref().map(|r| r.value),
-            auth: g.value.auth.as_ref().map(|a| a.value.clone()),
-            consumers: g.value.consumers.iter().map(|c| c.value.clone()).collect(),
-            cors: g.value.cors.as_ref().and_then(|c| match &c.value {
-                Cors::Enabled(true) => Some(Vec::new()),
-                Cors::Enabled(false) => None,
-                Cors::Origins(o) => Some(o.clone()),
-            }),
-        }),
+        gateway: svc.gateway.as_ref().map(|g| gateway(&g.value)),
         env: svc
             .env
             .iter()
             .map(|(k, v)| (k.value.clone(), v.value.0.clone()))
             .collect(),
-        secrets: svc
-            .secrets
-            .iter()
-            .map(|(k, v)| (k.value.clone(), v.value.clone()))
-            .collect(),
+        secrets: secrets(svc),
         volumes: svc
             .volumes
             .iter()
@@ -323,20 +367,7 @@ fn service(s: &ServiceFacts) -> Service {
         resources: svc
             .resources
             .as_ref()
-            .map(|r| Resources {
-                cpu_millis: r
-                    .value
-                    .cpu
-                    .as_ref()
-                    .and_then(|c| quantity::cpu_millis(c).ok()),
-                cpu: r.value.cpu.as_ref().map(|c| c.value.0.clone()),
-                memory_bytes: r
-                    .value
-                    .memory
-                    .as_ref()
-                    .and_then(|m| quantity::memory_bytes(m).ok()),
-                memory: r.value.memory.as_ref().map(|m| m.value.clone()),
-            })
+            .map(|r| resources(&r.value))
             .unwrap_or_default(),
     }
 }
@@ -428,5 +459,36 @@ impl Platform {
 
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.name == name)
+    }
+
+    /// The platform as it stands after rolling out the phases up to and
+    /// including `id`: later services are left out, and so are roles they
+    /// held. `None` when there is no such phase.
+    pub fn up_to_phase(&self, id: &str) -> Option<Platform> {
+        let last = self.phases.iter().position(|p| p.id == id)?;
+        let services: Vec<Service> = self
+            .services
+            .iter()
+            .filter(|s| s.phase <= last)
+            .cloned()
+            .collect();
+        let keep = |role: &Option<String>| {
+            role.clone()
+                .filter(|name| services.iter().any(|s| &s.name == name))
+        };
+        let roles = Roles {
+            proxy: keep(&self.roles.proxy),
+            monitoring: keep(&self.roles.monitoring),
+            gateway: keep(&self.roles.gateway),
+            dashboards: keep(&self.roles.dashboards),
+        };
+        let start_order = start_order(&services);
+        Some(Platform {
+            phases: self.phases[..=last].to_vec(),
+            services,
+            roles,
+            start_order,
+            ..self.clone()
+        })
     }
 }

@@ -92,3 +92,43 @@ mod tests {
         assert!(memory_bytes("12MB").is_err());
     }
 }
+
+/// A CPU amount for docker-compose's `cpus`: `0.5`, `1`, `2.25`.
+pub fn compose_cpus(millis: u64) -> String {
+    let whole = millis / 1000;
+    let frac = millis % 1000;
+    if frac == 0 {
+        whole.to_string()
+    } else {
+        format!("{whole}.{}", format!("{frac:03}").trim_end_matches('0'))
+    }
+}
+
+/// A memory amount for docker-compose (binary units): `512M`, `2G`, or bytes.
+pub fn compose_memory(bytes: u64) -> String {
+    const MIB: u64 = 1 << 20;
+    const GIB: u64 = 1 << 30;
+    if bytes.is_multiple_of(GIB) {
+        format!("{}G", bytes / GIB)
+    } else if bytes.is_multiple_of(MIB) {
+        format!("{}M", bytes / MIB)
+    } else {
+        bytes.to_string()
+    }
+}
+
+#[cfg(test)]
+mod compose_tests {
+    use super::*;
+
+    #[test]
+    fn compose_forms() {
+        assert_eq!(compose_cpus(500), "0.5");
+        assert_eq!(compose_cpus(1000), "1");
+        assert_eq!(compose_cpus(2250), "2.25");
+        assert_eq!(compose_cpus(1), "0.001");
+        assert_eq!(compose_memory(512 << 20), "512M");
+        assert_eq!(compose_memory(2 << 30), "2G");
+        assert_eq!(compose_memory(1_000_000_000), "1000000000");
+    }
+}

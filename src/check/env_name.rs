@@ -50,7 +50,11 @@ fn suggestion(name: &str) -> String {
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for s in &cx.services {
         let svc = s.service();
-        for name in svc.env.keys().chain(svc.secrets.keys()) {
+        let file_envs = svc.secrets.values().filter_map(|s| match &s.value {
+            crate::spec::SecretRef::Detailed(d) => d.file_env.as_ref(),
+            crate::spec::SecretRef::Name(_) => None,
+        });
+        for name in svc.env.keys().chain(svc.secrets.keys()).chain(file_envs) {
             if !valid(name) {
                 out.push(
                     Diagnostic::new(

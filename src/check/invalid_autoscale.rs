@@ -1,11 +1,13 @@
 //! `autoscale` bounds make sense: `1 <= min <= max`, a CPU target between 1
-//! and 100 percent, and no fixed `replicas` that the autoscaler would
-//! override anyway.
+//! and 100 percent, a CPU request for that percentage to be of, and no fixed
+//! `replicas` that the autoscaler would override anyway.
 //!
 //! Why: the Kubernetes API rejects a HorizontalPodAutoscaler whose
 //! `minReplicas` exceeds `maxReplicas`, and `min: 0` needs an alpha feature
-//! gate. A fixed `replicas` next to `autoscale` is a contradiction: the
-//! autoscaler owns the count.
+//! gate. The CPU target is a percentage of the container's CPU request, so
+//! without `resources.cpu` the autoscaler has nothing to measure against and
+//! never scales. A fixed `replicas` next to `autoscale` is a contradiction:
+//! the autoscaler owns the count.
 //!
 //! Example:
 //!
@@ -64,6 +66,24 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     ),
                 )
                 .with_label("expected 1 to 100"),
+            );
+        }
+        if svc
+            .resources
+            .as_ref()
+            .and_then(|r| r.value.cpu.as_ref())
+            .is_none()
+        {
+            out.push(
+                Diagnostic::new(
+                    &RULE,
+                    a_val.cpu_percent.span,
+                    format!("`{name}` autoscales on CPU but sets no `resources.cpu`"),
+                )
+                .with_label("a percentage of nothing")
+                .with_help(
+                    "set `resources: {cpu: ...}`: the target is a percentage of that request",
+                ),
             );
         }
         if let Some(replicas) = &svc.replicas {

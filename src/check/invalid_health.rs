@@ -3,9 +3,9 @@
 //!
 //! Why: a check with two kinds is ambiguous, and one with none checks
 //! nothing. Under docker-compose an `http` or `tcp` check runs a tool inside
-//! the image: `probe` says which (`wget`, `curl`; `nc` and `bash` only for
-//! tcp) and means nothing for a `command` check, which already names its
-//! tool. Kubernetes probes need no tool.
+//! the image: `probe` says which (`wget` or `curl` for http, `nc` or `bash`
+//! for tcp) and means nothing for a `command` check, which already names
+//! its tool. Kubernetes probes need no tool.
 //!
 //! Example:
 //!
@@ -76,6 +76,8 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 )
             } else if h.http.is_some() && matches!(probe.value, Probe::Nc | Probe::Bash) {
                 Some("`nc` and `bash` can only probe `tcp` checks; use `wget` or `curl` for `http`")
+            } else if h.tcp.is_some() && matches!(probe.value, Probe::Wget | Probe::Curl) {
+                Some("`wget` and `curl` speak HTTP; a `tcp` check needs `nc` or `bash`")
             } else {
                 None
             };

@@ -1,5 +1,6 @@
 //! Names that become host names or Kubernetes object names must be valid
-//! ones: the platform name, service names, volume names and secret names.
+//! ones: the platform name, service names, volume names, secret names and
+//! phase ids.
 //!
 //! Why: a service name is a host name on the compose network and the name
 //! of a Kubernetes Service, Deployment and ConfigMap. Kubernetes accepts only
@@ -7,7 +8,9 @@
 //! letter (a Service name is an RFC 1035 label) and not ending with `-`.
 //! `Nags_API` would render, and then fail at `kubectl apply`. Volume names
 //! follow the same rule (they name volumes and volume claims); secret names
-//! name Kubernetes Secrets, which may also contain dots.
+//! are keys of a Kubernetes Secret and file names, which may also contain
+//! dots. Phase ids name compose profiles and label values: letters, digits,
+//! `-`, `_` and `.`.
 //!
 //! Example:
 //!
@@ -20,6 +23,7 @@
 use super::Context;
 use crate::diag::{Diagnostic, Rule, Severity};
 use crate::source::Span;
+use crate::spec::{SecretRef, Spanned};
 
 pub const RULE: Rule = Rule {
     code: "PG101",
@@ -123,7 +127,50 @@ fn report(out: &mut Vec<Diagnostic>, what: &str, name: &str, span: Span, problem
     out.push(d);
 }
 
+fn secret_span(secret: &Spanned<SecretRef>) -> Span {
+    match &secret.value {
+        SecretRef::Name(_) => secret.span,
+        SecretRef::Detailed(d) => d.secret.span,
+    }
+}
+
+/// What is wrong with a phase id, which becomes a compose profile name and
+/// a label value.
+fn phase_id_problem(id: &str) -> Option<String> {
+    if id.is_empty() || id.len() > 63 {
+        return Some("it must be 1 to 63 characters long".into());
+    }
+    if let Some(c) = id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "-_.".contains(*c)))
+    {
+        return Some(format!("it contains `{c}`"));
+    }
+    if !id.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || !id.ends_with(|c: char| c.is_ascii_alphanumeric())
+    {
+        return Some("it must start and end with a letter or digit".into());
+    }
+    None
+}
+
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
+    for phase in &cx.spec.phases {
+        let id = &phase.value.id;
+        if let Some(problem) = phase_id_problem(&id.value.0) {
+            out.push(
+                Diagnostic::new(
+                    &RULE,
+                    id.span,
+                    format!("phase id `{}` is not a valid name: {problem}", id.value.0),
+                )
+                .with_label("invalid phase id")
+                .with_note(
+                    "phase ids name compose profiles and Kubernetes labels: letters, digits, `-`, `_` and `.`",
+                ),
+            );
+        }
+    }
     let name = &cx.spec.name;
     if let Some(problem) = label_problem(name) {
         report(out, "the platform name", name, name.span, &problem);
@@ -138,15 +185,13 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             }
         }
         for secret in s.service().secrets.values() {
-            if let Some(problem) = subdomain_problem(secret) {
+            let name = secret.value.secret();
+            if let Some(problem) = subdomain_problem(name) {
                 out.push(
                     Diagnostic::new(
                         &RULE,
-                        secret.span,
-                        format!(
-                            "secret name `{}` is not a valid name: {problem}",
-                            secret.value
-                        ),
+                        secret_span(secret),
+                        format!("secret name `{name}` is not a valid name: {problem}"),
                     )
                     .with_label("invalid secret name")
                     .with_note("secret names are lowercase letters, digits, `-` and `.`"),

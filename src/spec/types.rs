@@ -121,8 +121,12 @@ pub struct Service {
     pub env: IndexMap<Spanned<String>, Spanned<Text>>,
     /// Secret environment variables: variable name -> secret name. Only names
     /// appear in the spec and in the output; the values are the operator's.
+    /// Kubernetes sets the variable from the secret; docker-compose mounts the
+    /// secret file at `/run/secrets/<secret>` and sets `<VARIABLE>_FILE` to
+    /// that path (the convention of the official images), or the variable
+    /// that `file_env` names.
     #[serde(default)]
-    pub secrets: IndexMap<Spanned<String>, Spanned<String>>,
+    pub secrets: IndexMap<Spanned<String>, Spanned<SecretRef>>,
     /// Persistent volumes: volume name -> mount path in the container.
     #[serde(default)]
     pub volumes: IndexMap<Spanned<String>, Spanned<String>>,
@@ -159,6 +163,39 @@ pub struct Port {
     /// different specific addresses do not conflict.
     #[serde(default)]
     pub bind: Option<Spanned<String>>,
+}
+
+/// Which secret a variable comes from.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum SecretRef {
+    /// The secret's name.
+    Name(String),
+    /// The secret's name, and how docker-compose passes it.
+    Detailed(SecretDetail),
+}
+
+/// A secret with the variable through which docker-compose passes its file.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecretDetail {
+    /// The secret's name.
+    pub secret: Spanned<String>,
+    /// The variable that receives the secret file's path under
+    /// docker-compose, for images whose convention is not `<VARIABLE>_FILE`
+    /// (Grafana reads `GF_SECURITY_ADMIN_PASSWORD__FILE`).
+    #[serde(default)]
+    pub file_env: Option<Spanned<String>>,
+}
+
+impl SecretRef {
+    /// The secret's name.
+    pub fn secret(&self) -> &str {
+        match self {
+            SecretRef::Name(name) => name,
+            SecretRef::Detailed(d) => &d.secret.value,
+        }
+    }
 }
 
 /// A port number, or an inclusive range written `"low-high"`.
@@ -204,7 +241,8 @@ pub struct Health {
     #[serde(default)]
     pub command: Option<Spanned<Vec<Text>>>,
     /// For `http` and `tcp` checks under docker-compose: the tool in the
-    /// image that runs the probe. Kubernetes probes need no tool.
+    /// image that runs the probe (default `wget` for `http`, `nc` for
+    /// `tcp`). Kubernetes probes need no tool.
     #[serde(default)]
     pub probe: Option<Spanned<Probe>>,
     /// Time between checks, e.g. `10s` (default `10s`).

@@ -1,0 +1,393 @@
+//! docker-compose: `compose.yaml`, plus `.env` (which phases `docker compose
+//! up` starts) and `.gitignore` (keeps the secret files out of version
+//! control).
+//!
+//! Decisions made here, not in the template:
+//! - Every string is passed through the `yaml` filter, and every `$` the
+//!   spec wrote becomes `$$`, so compose never interpolates a value.
+//! - Health checks run a probe that exists in the image (`health.probe`).
+//! - `depends_on` waits for `service_healthy` when the dependency has a
+//!   health check, else for `service_started`.
+//! - Phases become profiles: services of the first phase have none (they
+//!   always start); a later service carries the profile of its own phase and
+//!   of every later phase, so `--profile phase-2B` starts phases up to 2B.
+//!   `.env` selects the last phase, so a plain `docker compose up` starts
+//!   the whole platform.
+//! - Secrets are compose secrets read from `secrets/<name>` next to
+//!   `compose.yaml`, mounted at `/run/secrets/<name>`, and announced to the
+//!   container in the secret's `file_env` variable (`<VARIABLE>_FILE`).
+//! - Compose runs one instance of each service: `replicas` and `autoscale`
+//!   are Kubernetes' business, and a published host port can be bound once.
+
+use serde::Serialize;
+
+use super::{Engine, TemplateError};
+use crate::duration;
+use crate::model::{Health, HealthCheck, Platform, Port, Service};
+use crate::quantity;
+use crate::spec::{Probe, Protocol};
+
+/// What `compose/compose.yaml.j2` receives.
+#[derive(Debug, Serialize)]
+pub struct Context {
+    /// The compose project name.
+    pub project: String,
+    pub services: Vec<ComposeService>,
+    /// Named volumes, each once, sorted.
+    pub volumes: Vec<String>,
+    /// Secrets, each once, sorted.
+    pub secrets: Vec<SecretFile>,
+    /// The profile `.env` selects, when the platform has phases.
+    pub default_profile: Option<String>,
+    /// The profile of each phase, in order.
+    pub phase_profiles: Vec<PhaseProfile>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PhaseProfile {
+    pub phase: String,
+    pub title: Option<String>,
+    /// `None` for the first phase, which always starts.
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SecretFile {
+    pub name: String,
+    /// Relative to `compose.yaml`.
+    pub file: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ComposeService {
+    pub name: String,
+    pub image: String,
+    pub command: Option<Vec<String>>,
+    pub profiles: Vec<String>,
+    /// `[address:]host:container/protocol`.
+    pub ports: Vec<String>,
+    /// Container ports that are not published: `port/protocol`.
+    pub expose: Vec<String>,
+    pub environment: Vec<EnvVar>,
+    pub healthcheck: Option<Healthcheck>,
+    pub depends_on: Vec<Dependency>,
+    /// `volume:/path` and `./file:/path:ro` mounts.
+    pub volumes: Vec<String>,
+    pub secrets: Vec<String>,
+    pub restart: &'static str,
+    pub cpus: Option<String>,
+    pub memory: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Healthcheck {
+    /// The exec form: `["CMD", ...]`.
+    pub test: Vec<String>,
+    pub interval: String,
+    pub timeout: String,
+    pub retries: u32,
+    pub start_period: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Dependency {
+    pub name: String,
+    /// `service_healthy` or `service_started`.
+    pub condition: &'static str,
+}
+
+/// Escapes `$` so that compose passes the text through unchanged.
+pub fn escape(text: &str) -> String {
+    text.replace('$', "$$")
+}
+
+fn protocol(p: Protocol) -> &'static str {
+    match p {
+        Protocol::Tcp => "tcp",
+        Protocol::Udp => "udp",
+    }
+}
+
+fn port_mapping(port: &Port) -> Option<String> {
+    let host = port.host?;
+    let address = match port.bind.as_deref() {
+        None => String::new(),
+        Some(ip) if ip.contains(':') && !ip.starts_with('[') => format!("[{ip}]:"),
+        Some(ip) => format!("{ip}:"),
+    };
+    Some(format!(
+        "{address}{host}:{}/{}",
+        port.container,
+        protocol(port.protocol)
+    ))
+}
+
+/// The health check's command, run inside the container.
+pub fn probe_command(health: &Health) -> Vec<String> {
+    let timeout = duration::ceil_seconds(health.timeout_ms, 1).to_string();
+    let mut test: Vec<String> = vec!["CMD".into()];
+    let args: Vec<String> = match (&health.check, health.probe) {
+        (HealthCheck::Command { argv }, _) => argv.clone(),
+        (HealthCheck::Http { port, path }, Probe::Curl) => vec![
+            "curl".into(),
+            "-fsS".into(),
+            "-o".into(),
+            "/dev/null".into(),
+            "--max-time".into(),
+            timeout,
+            format!("http://127.0.0.1:{}{path}", port.number),
+        ],
+        (HealthCheck::Http { port, path }, _) => vec![
+            "wget".into(),
+            "-q".into(),
+            "-T".into(),
+            timeout,
+            "-O".into(),
+            "/dev/null".into(),
+            format!("http://127.0.0.1:{}{path}", port.number),
+        ],
+        (HealthCheck::Tcp { port }, Probe::Bash) => vec![
+            "bash".into(),
+            "-c".into(),
+            format!("exec 3<>/dev/tcp/127.0.0.1/{}", port.number),
+        ],
+        (HealthCheck::Tcp { port }, _) => vec![
+            "nc".into(),
+            "-z".into(),
+            "-w".into(),
+            timeout,
+            "127.0.0.1".into(),
+            port.number.to_string(),
+        ],
+    };
+    test.extend(args);
+    test
+}
+
+fn healthcheck(health: &Health) -> Healthcheck {
+    Healthcheck {
+        test: probe_command(health).iter().map(|a| escape(a)).collect(),
+        interval: duration::format_millis(health.interval_ms),
+        timeout: duration::format_millis(health.timeout_ms),
+        retries: health.retries,
+        start_period: health.start_period_ms.map(duration::format_millis),
+    }
+}
+
+/// The profile name of phase `id`.
+pub fn profile_name(id: &str) -> String {
+    format!("phase-{id}")
+}
+
+fn profiles(platform: &Platform, service: &Service) -> Vec<String> {
+    if !platform.phased || service.phase == 0 {
+        return Vec::new();
+    }
+    platform.phases[service.phase..]
+        .iter()
+        .map(|p| profile_name(&p.id))
+        .collect()
+}
+
+fn service(platform: &Platform, s: &Service) -> ComposeService {
+    let mut environment: Vec<EnvVar> = s
+        .env
+        .iter()
+        .map(|(k, v)| EnvVar {
+            name: k.clone(),
+            value: escape(v),
+        })
+        .collect();
+    for secret in &s.secrets {
+        environment.push(EnvVar {
+            name: secret.file_env.clone(),
+            value: format!("/run/secrets/{}", secret.name),
+        });
+    }
+    let mut secrets: Vec<String> = Vec::new();
+    for secret in &s.secrets {
+        if !secrets.contains(&secret.name) {
+            secrets.push(secret.name.clone());
+        }
+    }
+    ComposeService {
+        name: s.name.clone(),
+        image: escape(&s.image),
+        command: s
+            .command
+            .as_ref()
+            .map(|c| c.iter().map(|a| escape(a)).collect()),
+        profiles: profiles(platform, s),
+        ports: s.ports.iter().filter_map(port_mapping).collect(),
+        expose: s
+            .ports
+            .iter()
+            .filter(|p| p.host.is_none())
+            .map(|p| format!("{}/{}", p.container, protocol(p.protocol)))
+            .collect(),
+        environment,
+        healthcheck: s.health.as_ref().map(healthcheck),
+        depends_on: s
+            .depends_on
+            .iter()
+            .map(|d| Dependency {
+                name: d.clone(),
+                condition: if platform.service(d).is_some_and(|t| t.health.is_some()) {
+                    "service_healthy"
+                } else {
+                    "service_started"
+                },
+            })
+            .collect(),
+        volumes: s
+            .volumes
+            .iter()
+            .map(|(name, path)| format!("{name}:{}", escape(path)))
+            .collect(),
+        secrets,
+        restart: "unless-stopped",
+        cpus: s.resources.cpu_millis.map(quantity::compose_cpus),
+        memory: s.resources.memory_bytes.map(quantity::compose_memory),
+    }
+}
+
+/// Builds the context of `compose/compose.yaml.j2`.
+pub fn context(platform: &Platform) -> Context {
+    let services: Vec<ComposeService> = platform
+        .services
+        .iter()
+        .map(|s| service(platform, s))
+        .collect();
+    let mut volumes: Vec<String> = platform
+        .services
+        .iter()
+        .flat_map(|s| s.volumes.keys().cloned())
+        .collect();
+    volumes.sort();
+    volumes.dedup();
+    let mut secret_names: Vec<String> = platform
+        .services
+        .iter()
+        .flat_map(|s| s.secrets.iter().map(|x| x.name.clone()))
+        .collect();
+    secret_names.sort();
+    secret_names.dedup();
+    let multi_phase = platform.phased && platform.phases.len() > 1;
+    Context {
+        project: platform.name.clone(),
+        services,
+        volumes,
+        secrets: secret_names
+            .into_iter()
+            .map(|name| SecretFile {
+                file: format!("./secrets/{name}"),
+                name,
+            })
+            .collect(),
+        default_profile: multi_phase
+            .then(|| platform.phases.last().map(|p| profile_name(&p.id)))
+            .flatten(),
+        phase_profiles: if platform.phased {
+            platform
+                .phases
+                .iter()
+                .enumerate()
+                .map(|(i, p)| PhaseProfile {
+                    phase: p.id.clone(),
+                    title: p.title.clone(),
+                    profile: (i > 0).then(|| profile_name(&p.id)),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// Renders `compose.yaml` and, when needed, `.env` and `.gitignore`.
+pub fn render(
+    platform: &Platform,
+    engine: &Engine,
+) -> Result<Vec<(String, String)>, TemplateError> {
+    let cx = context(platform);
+    let mut files = vec![(
+        "compose.yaml".to_owned(),
+        engine.render("compose/compose.yaml.j2", &cx)?,
+    )];
+    if cx.default_profile.is_some() {
+        files.push((".env".to_owned(), engine.render("compose/env.j2", &cx)?));
+    }
+    if !cx.secrets.is_empty() {
+        files.push((
+            ".gitignore".to_owned(),
+            engine.render("compose/gitignore.j2", &cx)?,
+        ));
+    }
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::PortTarget;
+
+    fn health(check: HealthCheck, probe: Probe) -> Health {
+        Health {
+            check,
+            probe,
+            interval_ms: 10_000,
+            timeout_ms: 3_500,
+            retries: 3,
+            start_period_ms: None,
+        }
+    }
+
+    fn target(number: u16) -> PortTarget {
+        PortTarget {
+            name: "http".into(),
+            number,
+        }
+    }
+
+    #[test]
+    fn probes_use_the_tool_the_spec_names() {
+        let http = HealthCheck::Http {
+            port: target(8080),
+            path: "/health?x=1&y=2".into(),
+        };
+        assert_eq!(
+            probe_command(&health(http.clone(), Probe::Wget)),
+            [
+                "CMD",
+                "wget",
+                "-q",
+                "-T",
+                "4",
+                "-O",
+                "/dev/null",
+                "http://127.0.0.1:8080/health?x=1&y=2"
+            ]
+        );
+        assert_eq!(probe_command(&health(http, Probe::Curl))[1], "curl");
+        let tcp = HealthCheck::Tcp { port: target(5672) };
+        assert_eq!(
+            probe_command(&health(tcp.clone(), Probe::Nc)),
+            ["CMD", "nc", "-z", "-w", "4", "127.0.0.1", "5672"]
+        );
+        assert_eq!(
+            probe_command(&health(tcp, Probe::Bash)),
+            ["CMD", "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/5672"]
+        );
+    }
+
+    #[test]
+    fn dollars_are_escaped_for_compose() {
+        assert_eq!(escape("pa$word${HOME}"), "pa$$word$${HOME}");
+    }
+}

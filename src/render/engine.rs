@@ -1,0 +1,283 @@
+//! The template engine: minijinja, configured for configuration files.
+//!
+//! - Auto-escaping is off: the outputs are YAML and Nginx, not HTML.
+//! - Undefined values are `SemiStrict`: a misspelt variable in a template is
+//!   an error, not an empty string in a config.
+//! - The `yaml` filter writes any value as a YAML scalar or flow collection
+//!   that no YAML reader can misread: strings are always double-quoted, so
+//!   `NO`, `on`, `0755`, `1.0` or `12:30` stay strings.
+//! - Errors name the template and the line, and never include minijinja's
+//!   debug dump (which would print every variable, secrets' names included).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use minijinja::syntax::SyntaxConfig;
+use minijinja::value::Value;
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde::Serialize;
+
+/// The templates built into the binary: `(name, source)`.
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "compose/compose.yaml.j2",
+        include_str!("../../templates/compose/compose.yaml.j2"),
+    ),
+    (
+        "compose/env.j2",
+        include_str!("../../templates/compose/env.j2"),
+    ),
+    (
+        "compose/gitignore.j2",
+        include_str!("../../templates/compose/gitignore.j2"),
+    ),
+    (
+        "kubernetes/namespace.yaml.j2",
+        include_str!("../../templates/kubernetes/namespace.yaml.j2"),
+    ),
+    (
+        "kubernetes/service.yaml.j2",
+        include_str!("../../templates/kubernetes/service.yaml.j2"),
+    ),
+    (
+        "kubernetes/kustomization.yaml.j2",
+        include_str!("../../templates/kubernetes/kustomization.yaml.j2"),
+    ),
+];
+
+/// A template that failed to load or render.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateError {
+    /// The template's name, e.g. `compose/compose.yaml.j2`.
+    pub template: String,
+    /// Where the template came from: built in, or a user's file.
+    pub origin: Option<PathBuf>,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = self.origin.as_ref().map_or_else(
+            || format!("{} (built in)", self.template),
+            |p| p.display().to_string(),
+        );
+        match self.line {
+            Some(line) => write!(f, "template {shown}, line {line}: {}", self.message),
+            None => write!(f, "template {shown}: {}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for TemplateError {}
+
+/// The configured template environment.
+pub struct Engine {
+    env: Environment<'static>,
+    overrides: Option<PathBuf>,
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("overrides", &self.overrides)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `value | yaml`: the value as YAML that reads back exactly as it is:
+/// strings double-quoted with JSON escapes (which are valid YAML escapes),
+/// collections in flow style (`["a", "b"]`, `{"k": 1}`).
+fn yaml_filter(value: &Value) -> Result<String, minijinja::Error> {
+    let json = serde_json::to_value(value).map_err(|e| {
+        minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("cannot write as YAML: {e}"),
+        )
+    })?;
+    let mut out = String::new();
+    write_flow(&json, &mut out);
+    Ok(out)
+}
+
+/// Writes a JSON value as a YAML flow node.
+pub fn write_flow(value: &serde_json::Value, out: &mut String) {
+    match value {
+        serde_json::Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_flow(item, out);
+            }
+            out.push(']');
+        }
+        serde_json::Value::Object(map) => {
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&serde_json::Value::String(k.clone()).to_string());
+                out.push_str(": ");
+                write_flow(v, out);
+            }
+            out.push('}');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+/// Reads a user's template from `dir`, if it has one of that name. Names are
+/// ours (`compose/compose.yaml.j2`) or come from the user's own includes;
+/// names that climb out of the directory are refused.
+fn user_template(dir: &Path, name: &str) -> Result<Option<String>, minijinja::Error> {
+    if Path::new(name)
+        .components()
+        .any(|c| !matches!(c, std::path::Component::Normal(_)))
+    {
+        return Err(minijinja::Error::new(
+            minijinja::ErrorKind::TemplateNotFound,
+            format!("template names must stay inside the templates directory: {name:?}"),
+        ));
+    }
+    let path = dir.join(name);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(minijinja::Error::new(
+            minijinja::ErrorKind::TemplateNotFound,
+            format!("cannot read {}: {e}", path.display()),
+        )),
+    }
+}
+
+impl Engine {
+    /// An engine with the built-in templates, each overridden by a file of the
+    /// same relative name under `overrides`, when given.
+    pub fn new(overrides: Option<&Path>) -> Self {
+        let mut env = Environment::new();
+        env.set_auto_escape_callback(|_| AutoEscape::None);
+        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        if let Ok(syntax) = SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .keep_trailing_newline(true)
+            .build()
+        {
+            env.set_syntax(syntax);
+        }
+        env.add_filter("yaml", yaml_filter);
+        let builtin: BTreeMap<&'static str, &'static str> = BUILTIN.iter().copied().collect();
+        let dir = overrides.map(Path::to_path_buf);
+        let loader_dir = dir.clone();
+        env.set_loader(move |name| {
+            if let Some(dir) = &loader_dir
+                && let Some(text) = user_template(dir, name)?
+            {
+                return Ok(Some(text));
+            }
+            Ok(builtin.get(name).map(|s| (*s).to_owned()))
+        });
+        Self {
+            env,
+            overrides: dir,
+        }
+    }
+
+    /// Where a template comes from: the user's file, or `None` when built in.
+    fn origin(&self, name: &str) -> Option<PathBuf> {
+        let path = self.overrides.as_ref()?.join(name);
+        path.is_file().then_some(path)
+    }
+
+    fn error(&self, name: &str, e: &minijinja::Error) -> TemplateError {
+        let template = e.name().unwrap_or(name).to_owned();
+        let mut message = e.kind().to_string();
+        if let Some(detail) = e.detail() {
+            message = format!("{message}: {detail}");
+        }
+        TemplateError {
+            origin: self.origin(&template),
+            template,
+            line: e.line(),
+            message,
+        }
+    }
+
+    /// Renders template `name` with `context`.
+    pub fn render<C: Serialize>(&self, name: &str, context: &C) -> Result<String, TemplateError> {
+        let template = self
+            .env
+            .get_template(name)
+            .map_err(|e| self.error(name, &e))?;
+        template
+            .render(Value::from(minijinja::value::Serde(context)))
+            .map_err(|e| self.error(name, &e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_filter_quotes_every_string() {
+        for s in [
+            "NO",
+            "on",
+            "0755",
+            "1.0",
+            "1e3",
+            "12:30",
+            "~",
+            "null",
+            "a\nb",
+            "say \"hi\"",
+            "pa$word",
+        ] {
+            let out = yaml_filter(&Value::from(s)).unwrap();
+            assert!(out.starts_with('"') && out.ends_with('"'), "{out}");
+            let back: String = serde_json::from_str(&out).unwrap();
+            assert_eq!(back, s);
+        }
+        assert_eq!(yaml_filter(&Value::from(8080)).unwrap(), "8080");
+        assert_eq!(
+            yaml_filter(&Value::from(vec!["a", "b"])).unwrap(),
+            r#"["a", "b"]"#
+        );
+    }
+
+    #[test]
+    fn errors_name_the_template_and_line_without_variables() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("compose")).unwrap();
+        std::fs::write(
+            dir.path().join("compose/compose.yaml.j2"),
+            "name: {{ project | yaml }}\nsecret: {{ not_there.field }}\n",
+        )
+        .unwrap();
+        let engine = Engine::new(Some(dir.path()));
+        let err = engine
+            .render(
+                "compose/compose.yaml.j2",
+                &serde_json::json!({"project": "top-secret-value"}),
+            )
+            .unwrap_err();
+        assert_eq!(err.template, "compose/compose.yaml.j2");
+        assert_eq!(err.line, Some(2));
+        assert!(err.origin.is_some());
+        let shown = err.to_string();
+        assert!(shown.contains("line 2"), "{shown}");
+        assert!(!shown.contains("top-secret-value"), "{shown}");
+    }
+
+    #[test]
+    fn user_templates_cannot_climb_out() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(user_template(dir.path(), "../etc/passwd").is_err());
+        assert_eq!(user_template(dir.path(), "compose/none.j2").unwrap(), None);
+    }
+}
