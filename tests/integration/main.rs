@@ -3,5 +3,7 @@
 
 mod check;
 mod cli;
+mod render;
+mod render_cli;
 mod schema;
 mod support;
