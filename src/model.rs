@@ -130,7 +130,14 @@ pub struct Metrics {
     pub path: String,
     /// Query parameters, in order.
     pub params: Vec<(String, String)>,
+    /// The HTTP request counter and its status-code label.
+    pub http_requests: Option<(String, String)>,
+    /// The HTTP duration histogram and the p95 threshold in milliseconds.
+    pub http_duration: Option<(String, u32)>,
 }
+
+/// Default threshold of the `HighLatency` alert.
+pub const DEFAULT_P95_LATENCY_MS: u32 = 500;
 
 #[derive(Debug, Clone)]
 pub struct Route {
@@ -259,6 +266,20 @@ fn metrics(s: &ServiceFacts, m: &spec::Metrics) -> Metrics {
         port: target(s, m.port.as_ref()),
         path: path.to_owned(),
         params,
+        http_requests: m.http_requests.as_ref().map(|c| {
+            let label = m
+                .http_status_label
+                .as_ref()
+                .map_or("code", |l| l.value.as_str());
+            (c.value.clone(), label.to_owned())
+        }),
+        http_duration: m.http_duration.as_ref().map(|h| {
+            let ms = m
+                .p95_latency_ms
+                .as_ref()
+                .map_or(DEFAULT_P95_LATENCY_MS, |v| v.value);
+            (h.value.clone(), ms)
+        }),
     }
 }
 

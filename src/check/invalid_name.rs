@@ -1,6 +1,6 @@
 //! Names that become host names or Kubernetes object names must be valid
-//! ones: the platform name, service names, volume names, secret names and
-//! phase ids.
+//! ones: the platform name, its domain, service names, volume names, secret
+//! names and phase ids.
 //!
 //! Why: a service name is a host name on the compose network and the name
 //! of a Kubernetes Service, Deployment and ConfigMap. Kubernetes accepts only
@@ -174,6 +174,15 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let name = &cx.spec.name;
     if let Some(problem) = label_problem(name) {
         report(out, "the platform name", name, name.span, &problem);
+    }
+    if let Some(domain) = &cx.spec.domain
+        && let Some(problem) = subdomain_problem(domain)
+    {
+        out.push(
+                Diagnostic::new(&RULE, domain.span, format!("the domain `{}` is not a host name: {problem}", domain.value))
+                    .with_label("invalid host name")
+                    .with_note("the domain becomes the proxy's server_name: lowercase letters, digits, `-` and `.`"),
+            );
     }
     for s in &cx.services {
         if let Some(problem) = label_problem(s.name) {

@@ -12,20 +12,25 @@ pub mod dependency_cycle;
 pub mod duplicate_dependency;
 pub mod duplicate_phase;
 pub mod env_name;
+pub mod gateway_without_route;
 pub mod invalid_autoscale;
 pub mod invalid_health;
+pub mod invalid_metric_name;
 pub mod invalid_name;
 pub mod invalid_path;
 pub mod invalid_port;
 pub mod invalid_quantity;
 pub mod missing_health;
+pub mod missing_role;
 pub mod phase_order;
 pub mod port_conflict;
 pub mod port_name;
 pub mod port_outside_range;
 pub mod privileged_port;
 pub mod route_collision;
+pub mod route_shadowing;
 pub mod self_dependency;
+pub mod unknown_auth;
 pub mod unknown_dependency;
 pub mod unknown_phase;
 pub mod unknown_port;
@@ -63,6 +68,11 @@ const CHECKS: &[(&Rule, Check)] = &[
     (&missing_health::RULE, missing_health::check),
     (&invalid_health::RULE, invalid_health::check),
     (&unknown_role::RULE, unknown_role::check),
+    (&missing_role::RULE, missing_role::check),
+    (&gateway_without_route::RULE, gateway_without_route::check),
+    (&unknown_auth::RULE, unknown_auth::check),
+    (&route_shadowing::RULE, route_shadowing::check),
+    (&invalid_metric_name::RULE, invalid_metric_name::check),
     (&invalid_autoscale::RULE, invalid_autoscale::check),
     (&invalid_quantity::RULE, invalid_quantity::check),
     (&unpinned_image::RULE, unpinned_image::check),

@@ -1,9 +1,12 @@
-//! Each entry of `roles` names a service of the platform, one with a port.
+//! Each entry of `roles` names a service of the platform, one with a tcp
+//! port.
 //!
 //! Why: the role decides which service gets a generated config mounted
 //! (`nginx.conf`, `prometheus.yml`, `kong.yml`, the Grafana datasource). A
 //! misspelt service name would leave the generated file unused and the
-//! platform unwired; a service without ports has nothing to listen on.
+//! platform unwired. A role's service listens on its first tcp port (Nginx
+//! there, Kong proxies there, Grafana finds Prometheus there), so it needs
+//! one.
 //!
 //! Example:
 //!
@@ -60,7 +63,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 )
                 .with_label("no ports")
                 .with_secondary(s.name.span, "the service is defined here")
-                .with_help("declare the port the service listens on"),
+                .with_help("declare the tcp port the service listens on first"),
             ),
             Some(_) => {}
         }

@@ -20,8 +20,8 @@ pub struct Spec {
     /// namespace and the `app.kubernetes.io/part-of` label. A DNS-1123 label
     /// (lowercase letters, digits and `-`, at most 63 characters).
     pub name: Spanned<String>,
-    /// The public host name the platform is served under (Nginx
-    /// `server_name`, Kong route hosts). Optional: without it, any host.
+    /// The public host name the platform is served under (the reverse
+    /// proxy's `server_name`). Optional: without it, any host.
     #[serde(default)]
     pub domain: Option<Spanned<String>>,
     /// Policies for published host ports.
@@ -308,6 +308,21 @@ pub struct Metrics {
     /// string, e.g. `/v1/sys/metrics?format=prometheus`.
     #[serde(default)]
     pub path: Option<Spanned<String>>,
+    /// The counter of HTTP requests the service serves, with a status-code
+    /// label, e.g. `http_requests_total`. Adds a `HighErrorRate` alert.
+    #[serde(default)]
+    pub http_requests: Option<Spanned<String>>,
+    /// The label of `http_requests` that holds the status code (default `code`).
+    #[serde(default)]
+    pub http_status_label: Option<Spanned<String>>,
+    /// The histogram of HTTP request durations in seconds, e.g.
+    /// `http_request_duration_seconds`. Adds a `HighLatency` alert.
+    #[serde(default)]
+    pub http_duration: Option<Spanned<String>>,
+    /// The 95th-percentile latency above which `HighLatency` fires, in
+    /// milliseconds (default 500).
+    #[serde(default)]
+    pub p95_latency_ms: Option<Spanned<u32>>,
 }
 
 /// A public route through the reverse proxy.
@@ -336,11 +351,12 @@ pub struct Gateway {
     /// Requests per minute per client; omitted means unlimited.
     #[serde(default)]
     pub rate_limit_per_minute: Option<Spanned<u32>>,
-    /// The authentication plugin, e.g. `jwt` or `key-auth`.
+    /// The Kong authentication plugin: `jwt`, `key-auth`, `basic-auth` or
+    /// `hmac-auth`. Credentials are the operator's, never in the spec.
     #[serde(default)]
     pub auth: Option<Spanned<String>>,
-    /// Consumers allowed through, by name (their credentials are the
-    /// operator's, never in the spec).
+    /// The only consumers allowed through, by user name (an ACL group per
+    /// service); their credentials are the operator's, never in the spec.
     #[serde(default)]
     pub consumers: Vec<Spanned<String>>,
     /// Cross-origin requests: `true` for any origin, or a list of origins.
