@@ -86,6 +86,12 @@ pub enum TargetArg {
     Compose,
     /// Kubernetes manifests and a kustomization.
     Kubernetes,
+    /// nginx.conf for the proxy role.
+    Nginx,
+    /// prometheus.yml and alerts.yml for the monitoring role (and Grafana's datasource).
+    Prometheus,
+    /// kong.yml for the gateway role.
+    Kong,
 }
 
 /// How problems are reported.

@@ -198,6 +198,9 @@ fn target(t: TargetArg) -> Target {
     match t {
         TargetArg::Compose => Target::Compose,
         TargetArg::Kubernetes => Target::Kubernetes,
+        TargetArg::Nginx => Target::Nginx,
+        TargetArg::Prometheus => Target::Prometheus,
+        TargetArg::Kong => Target::Kong,
     }
 }
 

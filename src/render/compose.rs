@@ -18,9 +18,14 @@
 //!   container in the secret's `file_env` variable (`<VARIABLE>_FILE`).
 //! - Compose runs one instance of each service: `replicas` and `autoscale`
 //!   are Kubernetes' business, and a published host port can be bound once.
+//! - The services of the roles get the generated configs bind-mounted
+//!   read-only (`./nginx/nginx.conf`, `./prometheus/*.yml`, `./kong/kong.yml`,
+//!   `./grafana/datasources.yml`); the gateway also gets `KONG_DATABASE=off`
+//!   and `KONG_DECLARATIVE_CONFIG` unless the spec sets them.
 
 use serde::Serialize;
 
+use super::wiring::{self, Mount};
 use super::{Engine, TemplateError};
 use crate::duration;
 use crate::model::{Health, HealthCheck, Platform, Port, Service};
@@ -195,7 +200,7 @@ fn profiles(platform: &Platform, service: &Service) -> Vec<String> {
         .collect()
 }
 
-fn service(platform: &Platform, s: &Service) -> ComposeService {
+fn service(platform: &Platform, mounts: &[Mount], s: &Service) -> ComposeService {
     let mut environment: Vec<EnvVar> = s
         .env
         .iter()
@@ -204,6 +209,9 @@ fn service(platform: &Platform, s: &Service) -> ComposeService {
             value: escape(v),
         })
         .collect();
+    for (name, value) in wiring::gateway_env(platform, s) {
+        environment.push(EnvVar { name, value });
+    }
     for secret in &s.secrets {
         environment.push(EnvVar {
             name: secret.file_env.clone(),
@@ -249,6 +257,12 @@ fn service(platform: &Platform, s: &Service) -> ComposeService {
             .volumes
             .iter()
             .map(|(name, path)| format!("{name}:{}", escape(path)))
+            .chain(
+                mounts
+                    .iter()
+                    .filter(|m| m.service == s.name)
+                    .map(|m| format!("./{}:{}:ro", m.file, escape(&m.path))),
+            )
             .collect(),
         secrets,
         restart: "unless-stopped",
@@ -259,10 +273,11 @@ fn service(platform: &Platform, s: &Service) -> ComposeService {
 
 /// Builds the context of `compose/compose.yaml.j2`.
 pub fn context(platform: &Platform) -> Context {
+    let mounts = wiring::mounts(platform);
     let services: Vec<ComposeService> = platform
         .services
         .iter()
-        .map(|s| service(platform, s))
+        .map(|s| service(platform, &mounts, s))
         .collect();
     let mut volumes: Vec<String> = platform
         .services

@@ -44,6 +44,26 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "kubernetes/kustomization.yaml.j2",
         include_str!("../../templates/kubernetes/kustomization.yaml.j2"),
     ),
+    (
+        "nginx/nginx.conf.j2",
+        include_str!("../../templates/nginx/nginx.conf.j2"),
+    ),
+    (
+        "prometheus/prometheus.yml.j2",
+        include_str!("../../templates/prometheus/prometheus.yml.j2"),
+    ),
+    (
+        "prometheus/alerts.yml.j2",
+        include_str!("../../templates/prometheus/alerts.yml.j2"),
+    ),
+    (
+        "prometheus/datasources.yml.j2",
+        include_str!("../../templates/prometheus/datasources.yml.j2"),
+    ),
+    (
+        "kong/kong.yml.j2",
+        include_str!("../../templates/kong/kong.yml.j2"),
+    ),
 ];
 
 /// A template that failed to load or render.
@@ -130,6 +150,24 @@ pub fn write_flow(value: &serde_json::Value, out: &mut String) {
     }
 }
 
+/// `value | nginx`: a value from the spec, written into an Nginx
+/// configuration. Only URL-path characters pass; anything else (a space, a
+/// quote, `;`, `{`, `}`, `$`) is an error, so no value can end a directive
+/// and start another. The rules reject such values before rendering; this is
+/// the second line of defence.
+fn nginx_filter(value: &Value) -> Result<String, minijinja::Error> {
+    let text = value.to_string();
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-._~%/:@+,=!*".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        Ok(text)
+    } else {
+        Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("refusing to write {text:?} into an Nginx configuration"),
+        ))
+    }
+}
+
 /// Reads a user's template from `dir`, if it has one of that name. Names are
 /// ours (`compose/compose.yaml.j2`) or come from the user's own includes;
 /// names that climb out of the directory are refused.
@@ -170,6 +208,7 @@ impl Engine {
             env.set_syntax(syntax);
         }
         env.add_filter("yaml", yaml_filter);
+        env.add_filter("nginx", nginx_filter);
         let builtin: BTreeMap<&'static str, &'static str> = BUILTIN.iter().copied().collect();
         let dir = overrides.map(Path::to_path_buf);
         let loader_dir = dir.clone();
@@ -272,6 +311,27 @@ mod tests {
         let shown = err.to_string();
         assert!(shown.contains("line 2"), "{shown}");
         assert!(!shown.contains("top-secret-value"), "{shown}");
+    }
+
+    #[test]
+    fn the_nginx_filter_refuses_anything_that_could_start_a_directive() {
+        assert_eq!(nginx_filter(&Value::from("/api/v1")).unwrap(), "/api/v1");
+        assert_eq!(
+            nginx_filter(&Value::from("nags-api:8080")).unwrap(),
+            "nags-api:8080"
+        );
+        for bad in [
+            "/api; return 200 x",
+            "/a b",
+            "/a\"b",
+            "/a{",
+            "/a}",
+            "/$host",
+            "/a\nb",
+            "",
+        ] {
+            assert!(nginx_filter(&Value::from(bad)).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

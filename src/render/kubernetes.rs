@@ -23,10 +23,18 @@
 //! - The pod template carries a hash of its environment, so a changed value
 //!   rolls the pods on the next apply.
 //! - Labels are the recommended `app.kubernetes.io/*` set.
+//! - The generated configs are written again under `kubernetes/config/` (in
+//!   their Kubernetes flavour: Nginx uses `upstream` blocks there), and the
+//!   kustomization turns them into ConfigMaps (`platgen-nginx`, ...) whose
+//!   names carry a hash of their contents, so a changed config rolls the
+//!   pods that mount it. Each role's service mounts its files read-only at
+//!   the same paths as under docker-compose.
 
 use serde::Serialize;
 
-use super::{Engine, TemplateError};
+use super::nginx::{self, Flavour};
+use super::wiring::{self, Mount};
+use super::{Engine, TemplateError, kong, prometheus};
 use crate::duration;
 use crate::model::{Health, HealthCheck, Platform, Service};
 use crate::spec::Protocol;
@@ -64,6 +72,10 @@ pub struct Workload {
     pub limits: Vec<KeyValue>,
     pub volumes: Vec<Volume>,
     pub volume_size: &'static str,
+    /// ConfigMaps of generated configs this service reads (volume names).
+    pub config_volumes: Vec<String>,
+    /// Where each generated config is mounted.
+    pub config_mounts: Vec<ConfigMount>,
     pub autoscale: Option<Autoscale>,
     /// Changes whenever the pod's configuration does.
     pub config_hash: String,
@@ -116,6 +128,15 @@ pub struct Volume {
 }
 
 #[derive(Debug, Serialize)]
+pub struct ConfigMount {
+    /// The volume (named after its ConfigMap).
+    pub volume: String,
+    pub mount_path: String,
+    /// The key of the ConfigMap, mounted as a single file.
+    pub sub_path: String,
+}
+
+#[derive(Debug, Serialize)]
 pub struct Autoscale {
     pub min: u32,
     pub max: u32,
@@ -133,6 +154,15 @@ pub struct Platform2 {
     pub secret_name: String,
     /// The secret names the operator must provide, sorted.
     pub secrets: Vec<String>,
+    /// ConfigMaps generated from the files under `config/`.
+    pub config_maps: Vec<ConfigMapFiles>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConfigMapFiles {
+    pub name: String,
+    /// `key=path` entries, paths relative to `kubernetes/`.
+    pub files: Vec<String>,
 }
 
 fn protocol(p: Protocol) -> &'static str {
@@ -265,7 +295,33 @@ pub fn fingerprint(parts: &[&str]) -> String {
     format!("{hash:016x}")
 }
 
-fn workload(platform: &Platform, s: &Service) -> Workload {
+/// Requests of what the spec says; memory is also the limit.
+fn requests_and_limits(s: &Service) -> (Vec<KeyValue>, Vec<KeyValue>) {
+    let mut requests = Vec::new();
+    let mut limits = Vec::new();
+    if let Some(cpu) = &s.resources.cpu {
+        requests.push(KeyValue {
+            key: "cpu".into(),
+            value: cpu.clone(),
+        });
+    }
+    if let Some(memory) = &s.resources.memory {
+        requests.push(KeyValue {
+            key: "memory".into(),
+            value: memory.clone(),
+        });
+        limits.push(KeyValue {
+            key: "memory".into(),
+            value: memory.clone(),
+        });
+    }
+    (requests, limits)
+}
+
+fn workload(platform: &Platform, mounts: &[Mount], s: &Service) -> Workload {
+    let mine: Vec<&Mount> = mounts.iter().filter(|m| m.service == s.name).collect();
+    let mut config_volumes: Vec<String> = mine.iter().map(|m| m.config_map.to_owned()).collect();
+    config_volumes.dedup();
     let env: Vec<KeyValue> = s
         .env
         .iter()
@@ -290,24 +346,7 @@ fn workload(platform: &Platform, s: &Service) -> Workload {
         h.start_period_ms
             .map(|start| probe(h, start.div_ceil(period) + retries))
     });
-    let mut requests = Vec::new();
-    let mut limits = Vec::new();
-    if let Some(cpu) = &s.resources.cpu {
-        requests.push(KeyValue {
-            key: "cpu".into(),
-            value: cpu.clone(),
-        });
-    }
-    if let Some(memory) = &s.resources.memory {
-        requests.push(KeyValue {
-            key: "memory".into(),
-            value: memory.clone(),
-        });
-        limits.push(KeyValue {
-            key: "memory".into(),
-            value: memory.clone(),
-        });
-    }
+    let (requests, limits) = requests_and_limits(s);
     let mut hashed: Vec<&str> = Vec::new();
     for (k, v) in &s.env {
         hashed.push(k);
@@ -353,6 +392,15 @@ fn workload(platform: &Platform, s: &Service) -> Workload {
             })
             .collect(),
         volume_size: VOLUME_SIZE,
+        config_volumes,
+        config_mounts: mine
+            .iter()
+            .map(|m| ConfigMount {
+                volume: m.config_map.to_owned(),
+                mount_path: m.path.clone(),
+                sub_path: m.key.to_owned(),
+            })
+            .collect(),
         autoscale: s.autoscale.map(|a| Autoscale {
             min: a.min,
             max: a.max,
@@ -362,15 +410,46 @@ fn workload(platform: &Platform, s: &Service) -> Workload {
     }
 }
 
-/// Renders the namespace, one manifest per service, and the kustomization.
+/// The generated configs in their Kubernetes flavour, under
+/// `kubernetes/config/`, from which the kustomization makes ConfigMaps.
+fn configs(platform: &Platform, engine: &Engine) -> Result<Vec<(String, String)>, TemplateError> {
+    let mut files = Vec::new();
+    if let Some(conf) = nginx::render_conf(platform, engine, Flavour::Kubernetes)? {
+        files.push(("kubernetes/config/nginx.conf".to_owned(), conf));
+    }
+    files.extend(prometheus::render_files(
+        platform,
+        engine,
+        Some("kubernetes/config"),
+    )?);
+    if let Some(conf) = kong::render_conf(platform, engine)? {
+        files.push(("kubernetes/config/kong.yml".to_owned(), conf));
+    }
+    Ok(files)
+}
+
+/// Renders the namespace, one manifest per service, the generated configs
+/// and the kustomization.
 pub fn render(
     platform: &Platform,
     engine: &Engine,
 ) -> Result<Vec<(String, String)>, TemplateError> {
-    let mut files = Vec::new();
+    let mounts = wiring::mounts(platform);
+    let mut files = configs(platform, engine)?;
+    let mut config_maps: Vec<ConfigMapFiles> = Vec::new();
+    for m in &mounts {
+        let entry = format!("{}={}", m.key, m.kubernetes_file);
+        match config_maps.iter_mut().find(|c| c.name == m.config_map) {
+            Some(c) => c.files.push(entry),
+            None => config_maps.push(ConfigMapFiles {
+                name: m.config_map.to_owned(),
+                files: vec![entry],
+            }),
+        }
+    }
     let mut resources = vec!["namespace.yaml".to_owned()];
     for s in &platform.services {
-        let w = workload(platform, s);
+        let w = workload(platform, &mounts, s);
         let file = format!("{}.yaml", s.name);
         files.push((
             format!("kubernetes/{file}"),
@@ -400,6 +479,7 @@ pub fn render(
         resources,
         secret_name: secret_name(platform),
         secrets,
+        config_maps,
     };
     files.push((
         "kubernetes/namespace.yaml".to_owned(),

@@ -8,7 +8,11 @@
 
 pub mod compose;
 pub mod engine;
+pub mod kong;
 pub mod kubernetes;
+pub mod nginx;
+pub mod prometheus;
+pub mod wiring;
 
 use std::fmt;
 
@@ -33,15 +37,30 @@ pub enum Target {
     Compose,
     /// `kubernetes/`: manifests and a kustomization.
     Kubernetes,
+    /// `nginx/nginx.conf` for the proxy role.
+    Nginx,
+    /// `prometheus/` for the monitoring role, and Grafana's datasource.
+    Prometheus,
+    /// `kong/kong.yml` for the gateway role.
+    Kong,
 }
 
 impl Target {
-    pub const ALL: &'static [Target] = &[Target::Compose, Target::Kubernetes];
+    pub const ALL: &'static [Target] = &[
+        Target::Compose,
+        Target::Kubernetes,
+        Target::Nginx,
+        Target::Prometheus,
+        Target::Kong,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Target::Compose => "compose",
             Target::Kubernetes => "kubernetes",
+            Target::Nginx => "nginx",
+            Target::Prometheus => "prometheus",
+            Target::Kong => "kong",
         }
     }
 
@@ -108,6 +127,9 @@ pub fn render(
         let rendered = match target {
             Target::Compose => compose::render(platform, engine)?,
             Target::Kubernetes => kubernetes::render(platform, engine)?,
+            Target::Nginx => nginx::render(platform, engine)?,
+            Target::Prometheus => prometheus::render(platform, engine)?,
+            Target::Kong => kong::render(platform, engine)?,
         };
         for (path, body) in rendered {
             files.push(OutFile {

@@ -1,0 +1,185 @@
+//! Nginx: `nginx/nginx.conf`, the complete configuration of the proxy role's
+//! service: the platform's front door.
+//!
+//! Decisions made here, not in the template:
+//! - One location per route. A route `/api` becomes `location = /api` and
+//!   `location /api/`, so `/api` and everything below it match but `/apix`
+//!   does not; Nginx picks the longest prefix, whatever the order.
+//! - `strip_prefix` rewrites the prefix away before proxying (`/grafana/x`
+//!   reaches Grafana as `/x`) and says what was stripped in
+//!   `X-Forwarded-Prefix`.
+//! - Routes of services with `gateway` go to the gateway role's service
+//!   (Kong), which applies the policies and strips the prefix itself; the
+//!   others go straight to their service.
+//! - Startup: under docker-compose a service may not be up (or not be in the
+//!   selected profiles) when Nginx starts, and an `upstream` whose host does
+//!   not resolve stops Nginx from starting at all. So the compose flavour
+//!   resolves upstream hosts per request, through Docker's DNS at
+//!   127.0.0.11: Nginx starts regardless, and a service that is down answers
+//!   502 on its own routes only. In Kubernetes a Service name resolves as soon
+//!   as the Service exists, so that flavour uses `upstream` blocks (with
+//!   keep-alive connections).
+//! - Every value taken from the spec passes the `nginx` filter, which refuses
+//!   anything but URL-path characters: a spec value cannot add a directive.
+
+use serde::Serialize;
+
+use super::wiring::{role, role_port};
+use super::{Engine, TemplateError};
+use crate::check::route_collision::normalized;
+use crate::model::Platform;
+
+/// Which runtime the configuration is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Flavour {
+    Compose,
+    Kubernetes,
+}
+
+/// Docker's embedded DNS server, on every user-defined network.
+pub const DOCKER_DNS: &str = "127.0.0.11";
+
+/// What `nginx/nginx.conf.j2` receives.
+#[derive(Debug, Serialize)]
+pub struct Context {
+    pub flavour: Flavour,
+    /// The port Nginx listens on: the proxy service's first tcp port.
+    pub listen: u16,
+    /// The domain, or `_` for any host.
+    pub server_name: String,
+    /// The DNS server for per-request resolution (compose flavour only).
+    pub resolver: Option<&'static str>,
+    /// One per service that a location proxies to, in spec order.
+    pub backends: Vec<Backend>,
+    pub locations: Vec<Location>,
+    /// Whether a route claims `/`; if not, other paths answer 404.
+    pub has_root: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Backend {
+    /// The service.
+    pub service: String,
+    /// An Nginx identifier: `backend_<service with _ for ->`.
+    pub id: String,
+    /// `host:port`.
+    pub address: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Location {
+    pub service: String,
+    /// The route path without a trailing slash (`/` stays `/`).
+    pub path: String,
+    /// The backend id requests go to.
+    pub backend: String,
+    /// When the prefix is stripped: the regular expression of the
+    /// `rewrite` that strips it, e.g. `^/grafana(?:/(.*))?$`.
+    pub strip_regex: Option<String>,
+    pub websocket: bool,
+    /// Whether the request goes through the gateway.
+    pub via_gateway: bool,
+}
+
+fn backend_id(service: &str) -> String {
+    format!("backend_{}", service.replace('-', "_"))
+}
+
+/// A regular expression that matches `path` literally, with or without a
+/// rest, capturing the rest.
+fn strip_regex(path: &str) -> String {
+    let mut literal = String::new();
+    for c in path.chars() {
+        if ".+*?()[]{}|^$\\".contains(c) {
+            literal.push('\\');
+        }
+        literal.push(c);
+    }
+    format!("^{literal}(?:/(.*))?$")
+}
+
+/// Builds the context, or `None` when the platform has no proxy role.
+pub fn context(platform: &Platform, flavour: Flavour) -> Option<Context> {
+    let proxy = role(platform, platform.roles.proxy.as_ref())?;
+    let gateway = role(platform, platform.roles.gateway.as_ref());
+    let mut backends: Vec<Backend> = Vec::new();
+    let mut add_backend = |service: &str, port: u16| {
+        let id = backend_id(service);
+        if !backends.iter().any(|b| b.id == id) {
+            backends.push(Backend {
+                service: service.to_owned(),
+                id: id.clone(),
+                address: format!("{service}:{port}"),
+            });
+        }
+        id
+    };
+    let mut locations = Vec::new();
+    for s in &platform.services {
+        let Some(route) = &s.route else { continue };
+        let via = gateway.filter(|_| s.gateway.is_some());
+        let backend = match via.and_then(|g| role_port(g).map(|p| (g, p))) {
+            Some((g, port)) => add_backend(&g.name, port),
+            None => add_backend(&s.name, route.port.number),
+        };
+        let path = normalized(&route.path).to_owned();
+        locations.push(Location {
+            service: s.name.clone(),
+            strip_regex: (route.strip_prefix && via.is_none() && path != "/")
+                .then(|| strip_regex(&path)),
+            path,
+            backend,
+            websocket: route.websocket,
+            via_gateway: via.is_some(),
+        });
+    }
+    Some(Context {
+        flavour,
+        listen: role_port(proxy).unwrap_or(80),
+        server_name: platform.domain.clone().unwrap_or_else(|| "_".to_owned()),
+        resolver: (flavour == Flavour::Compose).then_some(DOCKER_DNS),
+        has_root: locations.iter().any(|l| l.path == "/"),
+        backends,
+        locations,
+    })
+}
+
+/// Renders `nginx.conf` in the given flavour, or nothing without a proxy role.
+pub fn render_conf(
+    platform: &Platform,
+    engine: &Engine,
+    flavour: Flavour,
+) -> Result<Option<String>, TemplateError> {
+    context(platform, flavour)
+        .map(|cx| engine.render("nginx/nginx.conf.j2", &cx))
+        .transpose()
+}
+
+/// The nginx target: `nginx/nginx.conf` for docker-compose.
+pub fn render(
+    platform: &Platform,
+    engine: &Engine,
+) -> Result<Vec<(String, String)>, TemplateError> {
+    Ok(render_conf(platform, engine, Flavour::Compose)?
+        .map(|conf| ("nginx/nginx.conf".to_owned(), conf))
+        .into_iter()
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strip_regexes_match_the_path_literally() {
+        assert_eq!(strip_regex("/grafana"), "^/grafana(?:/(.*))?$");
+        assert_eq!(strip_regex("/api.v1+x"), "^/api\\.v1\\+x(?:/(.*))?$");
+    }
+
+    #[test]
+    fn backend_ids_are_identifiers_apart_from_nginx_builtins() {
+        assert_eq!(backend_id("nags-api"), "backend_nags_api");
+        assert_eq!(backend_id("addr"), "backend_addr");
+    }
+}
