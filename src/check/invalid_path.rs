@@ -121,10 +121,11 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 URL_HELP,
             );
         }
-        for (volume, mount) in &svc.volumes {
-            let problem = if !mount.value.starts_with('/') {
+        for (volume, spec) in &svc.volumes {
+            let (mount, span) = spec.value.path(spec.span);
+            let problem = if !mount.starts_with('/') {
                 Some("it is not absolute".to_owned())
-            } else if mount.value.contains(':') || mount.value.chars().any(char::is_control) {
+            } else if mount.contains(':') || mount.chars().any(char::is_control) {
                 Some("it contains `:` or a control character".to_owned())
             } else {
                 None
@@ -132,11 +133,8 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             if let Some(p) = problem {
                 push(
                     out,
-                    mount.span,
-                    &format!(
-                        "the mount path {:?} of volume `{}`",
-                        mount.value, volume.value
-                    ),
+                    span,
+                    &format!("the mount path {mount:?} of volume `{}`", volume.value),
                     &p,
                     "mount paths are absolute paths inside the container, like `/var/lib/postgresql/data`",
                 );

@@ -1,5 +1,6 @@
-//! `resources.cpu` and `resources.memory` are Kubernetes quantities:
-//! `500m`, `1` or `0.5` CPUs; `512Mi`, `1Gi` or `1G` of memory.
+//! `resources.cpu`, `resources.memory` and volume sizes are Kubernetes
+//! quantities: `500m`, `1` or `0.5` CPUs; `512Mi`, `1Gi` or `1G` of memory
+//! or storage.
 //!
 //! Why: platgen turns them into Kubernetes requests and limits and into
 //! docker-compose limits (`cpus: "0.5"`, `memory: 536870912`); a value that
@@ -25,6 +26,22 @@ pub const RULE: Rule = Rule {
 
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for s in &cx.services {
+        for spec in s.service().volumes.values() {
+            let Some(size) = spec.value.size() else {
+                continue;
+            };
+            match quantity::memory_bytes(size) {
+                Ok(0) => out.push(
+                    Diagnostic::new(&RULE, size.span, "a volume size of zero")
+                        .with_label("must be positive"),
+                ),
+                Ok(_) => {}
+                Err(p) => out.push(
+                    Diagnostic::new(&RULE, size.span, p.replace("memory amount", "storage size"))
+                        .with_label("not a size"),
+                ),
+            }
+        }
         let Some(r) = &s.service().resources else {
             continue;
         };

@@ -15,6 +15,7 @@ pub mod env_name;
 pub mod gateway_without_route;
 pub mod invalid_autoscale;
 pub mod invalid_health;
+pub mod invalid_image;
 pub mod invalid_metric_name;
 pub mod invalid_name;
 pub mod invalid_path;
@@ -76,6 +77,7 @@ const CHECKS: &[(&Rule, Check)] = &[
     (&invalid_autoscale::RULE, invalid_autoscale::check),
     (&invalid_quantity::RULE, invalid_quantity::check),
     (&unpinned_image::RULE, unpinned_image::check),
+    (&invalid_image::RULE, invalid_image::check),
 ];
 
 /// Every rule platgen has, parse-stage rules first, in code order.

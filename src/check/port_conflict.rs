@@ -227,11 +227,19 @@ fn container_duplicates(cx: &Context, out: &mut Vec<Diagnostic>) {
                     Diagnostic::new(
                         &RULE,
                         port.spec.container.span,
-                        format!(
-                            "container port {range}/{} is listed twice in `{}`",
-                            proto(port.protocol),
-                            s.name.value
-                        ),
+                        if range == first.container.unwrap_or(range) {
+                            format!(
+                                "container port {range}/{} is listed twice in `{}`",
+                                proto(port.protocol),
+                                s.name.value
+                            )
+                        } else {
+                            format!(
+                                "container ports {range}/{} of `{}` overlap ports listed before",
+                                proto(port.protocol),
+                                s.name.value
+                            )
+                        },
                     )
                     .with_label("listed again here")
                     .with_secondary(first.spec.container.span, "first listed here")

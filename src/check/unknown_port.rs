@@ -93,6 +93,20 @@ fn check_one(
             }
             out.push(d);
         }
+        (_, _) if s.ports.is_empty() => {
+            out.push(
+                Diagnostic::new(
+                    &RULE,
+                    owner,
+                    format!(
+                        "{what} of `{}` needs a port, but `{}` declares none",
+                        s.name.value, s.name.value
+                    ),
+                )
+                .with_label("no port to use")
+                .with_help("declare the port under `ports:`"),
+            );
+        }
         (_, _) => {
             out.push(
                 Diagnostic::new(

@@ -32,7 +32,7 @@ pub fn tag(image: &str) -> Option<&str> {
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for s in &cx.services {
         let image = &s.service().image;
-        if image.value.contains('@') {
+        if image.value.contains('@') || super::invalid_image::problem(image).is_some() {
             continue;
         }
         let problem = match tag(image) {

@@ -32,6 +32,9 @@ fn schema_value() -> &'static serde_json::Value {
 /// Reads raw bytes as a spec source. Bytes that are not UTF-8 are replaced
 /// for display, and reported at the first bad byte.
 pub fn source_from_bytes(name: &str, bytes: &[u8]) -> (SourceFile, Option<Diagnostic>) {
+    // A byte-order mark is not part of the text: without it, columns on the
+    // first line count from the first real character.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(text) => (SourceFile::new(name, text), None),
         Err(e) => {

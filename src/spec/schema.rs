@@ -368,6 +368,7 @@ impl<'a> Validator<'a> {
         let properties = o.get("properties").and_then(Json::as_object);
         let additional = o.get("additionalProperties");
         let mut seen: Vec<(String, Span)> = Vec::new();
+        let mut misspelt: Vec<String> = Vec::new();
         for (key, value) in entries {
             let Some(name) = self.key_text(key, path) else {
                 continue;
@@ -400,8 +401,9 @@ impl<'a> Validator<'a> {
                     format!("unknown key `{name}` {}", path.place()),
                 )
                 .with_label("unknown key");
-                d = if let Some(help) = suggest::did_you_mean(&name, known.iter().copied()) {
-                    d.with_help(help)
+                d = if let Some(close) = suggest::closest(&name, known.iter().copied()) {
+                    misspelt.push(close.to_owned());
+                    d.with_help(format!("did you mean `{close}`?"))
                 } else {
                     let mut list = String::new();
                     for (i, k) in known.iter().enumerate() {
@@ -414,7 +416,8 @@ impl<'a> Validator<'a> {
         }
         if let Some(required) = o.get("required").and_then(Json::as_array) {
             for r in required.iter().filter_map(Json::as_str) {
-                if !seen.iter().any(|(k, _)| k == r) {
+                // A misspelt required key is one mistake, reported once (as unknown).
+                if !seen.iter().any(|(k, _)| k == r) && !misspelt.iter().any(|m| m == r) {
                     let span = if owner == Span::default() {
                         Span::new(node.span.start, node.span.start)
                     } else {

@@ -127,9 +127,10 @@ pub struct Service {
     /// that `file_env` names.
     #[serde(default)]
     pub secrets: IndexMap<Spanned<String>, Spanned<SecretRef>>,
-    /// Persistent volumes: volume name -> mount path in the container.
+    /// Persistent volumes: volume name -> mount path in the container, or
+    /// `{path, size}` to size the Kubernetes volume claim (default 1Gi).
     #[serde(default)]
-    pub volumes: IndexMap<Spanned<String>, Spanned<String>>,
+    pub volumes: IndexMap<Spanned<String>, Spanned<VolumeSpec>>,
     /// How many instances to run (default 1).
     #[serde(default)]
     pub replicas: Option<Spanned<u32>>,
@@ -163,6 +164,44 @@ pub struct Port {
     /// different specific addresses do not conflict.
     #[serde(default)]
     pub bind: Option<Spanned<String>>,
+}
+
+/// Where a volume is mounted, and how large its claim is.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum VolumeSpec {
+    /// The mount path.
+    Path(String),
+    /// The mount path and the size.
+    Detailed(VolumeDetail),
+}
+
+/// A volume with a size.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VolumeDetail {
+    /// The mount path in the container.
+    pub path: Spanned<String>,
+    /// The storage the Kubernetes volume claim requests, e.g. `20Gi`.
+    #[serde(default)]
+    pub size: Option<Spanned<String>>,
+}
+
+impl VolumeSpec {
+    /// The mount path, and where it was written.
+    pub fn path(&self, span: crate::source::Span) -> (&str, crate::source::Span) {
+        match self {
+            VolumeSpec::Path(p) => (p, span),
+            VolumeSpec::Detailed(d) => (&d.path.value, d.path.span),
+        }
+    }
+
+    pub fn size(&self) -> Option<&Spanned<String>> {
+        match self {
+            VolumeSpec::Path(_) => None,
+            VolumeSpec::Detailed(d) => d.size.as_ref(),
+        }
+    }
 }
 
 /// Which secret a variable comes from.

@@ -235,6 +235,9 @@ fn options(duplicates: DuplicateKeyPolicy) -> serde_saphyr::Options {
     serde_saphyr::options! {
         duplicate_keys: duplicates,
         with_snippet: false,
+        // YAML 1.2: only true/false are booleans, so `on`, `yes` and `NO`
+        // are strings, as editors that validate against the schema read them.
+        strict_booleans: true,
         budget: serde_saphyr::budget! {
             // Specs are small; anything deeper than this is an attack or a mistake.
             max_depth: 64,
@@ -269,7 +272,10 @@ fn problem(source: &SourceFile, error: &YamlError, kind_hint: YamlProblemKind) -
         None => (error.location().map_or(Span::default(), locate), None),
     };
     let raw = error.to_string();
-    let (message, kind) = describe(&raw, kind_hint);
+    let (mut message, kind) = describe(&raw, kind_hint);
+    if kind == YamlProblemKind::Limit && defined_at.is_some() {
+        message.push_str(" through aliases (an alias bomb?)");
+    }
     YamlProblem {
         message,
         span: source.clamp_span(span),
@@ -290,7 +296,7 @@ fn describe(raw: &str, kind_hint: YamlProblemKind) -> (String, YamlProblemKind) 
         let what = if text.contains("Depth") || text.contains("recursion") {
             "the document nests deeper than 64 levels"
         } else if text.contains("Nodes") {
-            "the document expands to more than 250,000 values (an alias bomb?)"
+            "the document expands to more than 250,000 values"
         } else if text.contains("Alias") || text.contains("Anchor") {
             "the document uses too many aliases or anchors"
         } else {
@@ -333,9 +339,31 @@ pub fn parse_typed<T: DeserializeOwned>(
         .map_err(|e| problem(source, &e, YamlProblemKind::Shape))
 }
 
+/// Checks that generated text is YAML a strict reader accepts: every
+/// document parses, and no mapping repeats a key. Returns the line and the
+/// reason otherwise.
+pub fn check_generated(text: &str) -> Result<(), (usize, String)> {
+    serde_saphyr::from_multiple_with_options::<Node>(text, options(DuplicateKeyPolicy::Error))
+        .map(|_| ())
+        .map_err(|e| {
+            let line = e
+                .location()
+                .map_or(0, |l| usize::try_from(l.line()).unwrap_or(0));
+            let (message, _) = describe(&e.without_snippet().to_string(), YamlProblemKind::Syntax);
+            (line, message)
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generated_yaml_is_checked_strictly() {
+        assert!(check_generated("a: 1\n---\nb: [1, 2]\n").is_ok());
+        assert_eq!(check_generated("a: 1\na: 2\n").unwrap_err().0, 2);
+        assert!(check_generated("a: [1\n").is_err());
+    }
 
     fn tree(text: &str) -> Result<Node, YamlProblem> {
         parse_tree(&SourceFile::new("t.yaml", text))

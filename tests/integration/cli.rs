@@ -242,3 +242,34 @@ fn explain_and_rules_describe_every_rule() {
     }
     assert_eq!(platgen(&["explain", "PG999"]).status.code(), Some(2));
 }
+
+#[test]
+fn an_unreadable_file_does_not_hide_the_others() {
+    let out = platgen(&[
+        "check",
+        "examples/minimal",
+        "no-such-spec.yaml",
+        "tests/fixtures/invalid/self-dependency.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot read no-such-spec.yaml"));
+    let text = stdout(&out);
+    assert!(
+        text.contains("examples/minimal/platform.yaml: ok"),
+        "{text}"
+    );
+    assert!(text.contains("depends on itself"), "{text}");
+}
+
+#[test]
+fn yaml_12_words_are_strings_and_a_bom_does_not_shift_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    // `on` and `yes` are strings in YAML 1.2: valid names here.
+    let spec = "\u{feff}name: on\ndomain: yes\nservices:\n  web: {image: \"nginx:1.27.3-alpine\", ports: [{name: y, container: 80}], health: {http: {path: /}}}\n";
+    let path = write(dir.path(), "p.yaml", spec.as_bytes());
+    let out = platgen(&["check", &path]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let path = write(dir.path(), "bom.yaml", "\u{feff}nme: x\n".as_bytes());
+    let out = platgen(&["check", &path]);
+    assert!(stdout(&out).contains("bom.yaml:1:1"), "{}", stdout(&out));
+}
