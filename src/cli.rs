@@ -82,15 +82,15 @@ pub struct RenderArgs {
 /// A render target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TargetArg {
-    /// compose.yaml for docker-compose.
+    /// compose.yaml for docker-compose
     Compose,
-    /// Kubernetes manifests and a kustomization.
+    /// Kubernetes manifests and a kustomization
     Kubernetes,
-    /// nginx.conf for the proxy role.
+    /// nginx.conf for the proxy role
     Nginx,
-    /// prometheus.yml and alerts.yml for the monitoring role (and Grafana's datasource).
+    /// prometheus.yml and alerts.yml for the monitoring role, and Grafana's datasource
     Prometheus,
-    /// kong.yml for the gateway role.
+    /// kong.yml for the gateway role
     Kong,
 }
 
@@ -110,17 +110,17 @@ pub struct ReportArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// rustc-style snippets with carets.
+    /// rustc-style snippets with carets
     Human,
-    /// One JSON document.
+    /// one JSON document
     Json,
-    /// GitHub Actions workflow annotations.
+    /// GitHub Actions workflow annotations
     Github,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Color {
-    /// When standard output is a terminal and NO_COLOR is not set.
+    /// when standard output is a terminal and NO_COLOR is not set
     Auto,
     Always,
     Never,

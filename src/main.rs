@@ -61,7 +61,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Explain { rule } => {
             let Some(found) = check::find_rule(&rule) else {
-                anyhow::bail!("no rule `{rule}`; `platgen rules` lists them");
+                let names: Vec<&str> = check::all_rules().map(|r| r.name).collect();
+                let hint = suggest::did_you_mean(&rule, names.iter().copied())
+                    .unwrap_or_else(|| "`platgen rules` lists them".to_owned());
+                anyhow::bail!("no rule `{rule}`; {hint}");
             };
             print_out(&format!(
                 "{} {} ({})\n\n{}",
@@ -93,8 +96,21 @@ fn print_out(text: &str) -> Result<()> {
     }
 }
 
-/// Reads a spec file (or standard input for `-`) as bytes.
+/// `n word` or `n words`.
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// Reads a spec file (or standard input for `-`) as bytes. A directory
+/// stands for the `platform.yaml` in it.
 pub fn read_spec(path: &Path) -> Result<(String, Vec<u8>)> {
+    if path.is_dir() {
+        return read_spec(&path.join("platform.yaml"));
+    }
     if path == Path::new("-") {
         let mut bytes = Vec::new();
         std::io::stdin()
@@ -156,14 +172,14 @@ fn summary(source: &SourceFile, outcome: &Outcome, deny_warnings: bool) -> Strin
     let counts = Counts::of(&outcome.diagnostics);
     if let Some(platform) = &outcome.platform {
         let phases = if platform.phased {
-            format!(" in {} phases", platform.phases.len())
+            format!(" in {}", plural(platform.phases.len(), "phase"))
         } else {
             String::new()
         };
         let mut line = format!(
-            "{}: ok, {} services{phases}",
+            "{}: ok, {}{phases}",
             source.name(),
-            platform.services.len()
+            plural(platform.services.len(), "service")
         );
         if counts.warnings > 0 {
             let _ = write!(line, "; {counts}");
@@ -178,16 +194,27 @@ fn summary(source: &SourceFile, outcome: &Outcome, deny_warnings: bool) -> Strin
 }
 
 fn run_check(args: &CheckArgs) -> Result<ExitCode> {
+    // A file that cannot be read is reported, and the others are still checked.
     let mut files = Vec::new();
+    let mut unreadable = 0;
     for path in &args.specs {
-        let (name, bytes) = read_spec(path)?;
-        files.push(check::check_bytes(&name, &bytes));
+        match read_spec(path) {
+            Ok((name, bytes)) => files.push(check::check_bytes(&name, &bytes)),
+            Err(error) => {
+                eprintln!("platgen: error: {error:#}");
+                unreadable += 1;
+            }
+        }
     }
-    report(&files, &args.report)?;
+    if !files.is_empty() {
+        report(&files, &args.report)?;
+    }
     let failed = files
         .iter()
         .any(|(_, o)| fails(o, args.report.deny_warnings));
-    Ok(if failed {
+    Ok(if unreadable > 0 {
+        ExitCode::from(EXIT_USAGE)
+    } else if failed {
         ExitCode::from(EXIT_PROBLEMS)
     } else {
         ExitCode::SUCCESS
@@ -246,6 +273,11 @@ fn run_render(args: &RenderArgs) -> Result<ExitCode> {
         platform = if let Some(p) = platform.up_to_phase(id) {
             p
         } else {
+            anyhow::ensure!(
+                platform.phased,
+                "--phase {id}: {} declares no phases",
+                source.name()
+            );
             let ids: Vec<&str> = platform.phases.iter().map(|p| p.id.as_str()).collect();
             let hint = suggest::did_you_mean(id, ids.iter().copied())
                 .unwrap_or_else(|| format!("the phases are {}", ids.join(", ")));
@@ -268,16 +300,26 @@ fn run_render(args: &RenderArgs) -> Result<ExitCode> {
             .filter(|t| args.target.iter().any(|a| target(*a) == *t))
             .collect()
     };
-    let spec_name = args
-        .spec
-        .file_name()
-        .map_or_else(|| name.clone(), |n| n.to_string_lossy().into_owned());
+    let spec_name = if name == "<stdin>" {
+        "standard input".to_owned()
+    } else {
+        Path::new(&name)
+            .file_name()
+            .map_or_else(|| name.clone(), |n| n.to_string_lossy().into_owned())
+    };
     let engine = Engine::new(args.templates.as_deref());
+    for path in engine.unused_overrides() {
+        eprintln!(
+            "platgen: note: {} is not one of platgen's templates; it is used only where another template includes it",
+            path.display()
+        );
+    }
     let options = render::Options {
         spec_name,
         targets: targets.clone(),
     };
     let files = render::render(&platform, &engine, &options)?;
+    note_empty_targets(&files, &targets);
 
     if args.stdout {
         print_out(&emit::to_stdout(&files))?;
@@ -285,30 +327,7 @@ fn run_render(args: &RenderArgs) -> Result<ExitCode> {
     }
     let out = &args.out;
     if args.check {
-        let drift = emit::check(out, &files, &targets)?;
-        if drift.is_clean() {
-            eprintln!("{}: up to date ({} files)", out.display(), files.len());
-            return Ok(ExitCode::SUCCESS);
-        }
-        let mut text = String::new();
-        for (_, diff) in &drift.changed {
-            text.push_str(diff);
-        }
-        print_out(&text)?;
-        for path in &drift.missing {
-            eprintln!("missing: {}", out.join(path).display());
-        }
-        for path in &drift.extra {
-            eprintln!("extra (no longer generated): {}", out.join(path).display());
-        }
-        eprintln!(
-            "{} is out of date: {} changed, {} missing, {} extra; run `platgen render` and commit the result",
-            out.display(),
-            drift.changed.len(),
-            drift.missing.len(),
-            drift.extra.len()
-        );
-        return Ok(ExitCode::from(EXIT_PROBLEMS));
+        return report_drift(args, &files, &targets);
     }
     let written = emit::write(out, &files, &targets, args.force)?;
     eprintln!(
@@ -319,4 +338,58 @@ fn run_render(args: &RenderArgs) -> Result<ExitCode> {
         written.deleted.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `render --check`: compares, prints the drift, never writes.
+fn report_drift(
+    args: &RenderArgs,
+    files: &[render::OutFile],
+    targets: &[Target],
+) -> Result<ExitCode> {
+    let out = &args.out;
+    let drift = emit::check(out, files, targets)?;
+    if drift.is_clean() {
+        eprintln!(
+            "{}: up to date ({})",
+            out.display(),
+            plural(files.len(), "file")
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut text = String::new();
+    for (_, diff) in &drift.changed {
+        text.push_str(diff);
+    }
+    print_out(&text)?;
+    for path in &drift.missing {
+        eprintln!("missing: {}", out.join(path).display());
+    }
+    for path in &drift.extra {
+        eprintln!("extra (no longer generated): {}", out.join(path).display());
+    }
+    eprintln!(
+        "{} is out of date: {} changed, {} missing, {} extra; run `platgen render {} --out {}` and commit the result",
+        out.display(),
+        drift.changed.len(),
+        drift.missing.len(),
+        drift.extra.len(),
+        args.spec.display(),
+        out.display()
+    );
+    Ok(ExitCode::from(EXIT_PROBLEMS))
+}
+
+/// Says why a requested target produced nothing.
+fn note_empty_targets(files: &[render::OutFile], targets: &[Target]) {
+    for t in targets {
+        if !files.iter().any(|f| f.target == *t) {
+            let why = match t {
+                Target::Nginx => "the platform names no `roles.proxy`",
+                Target::Prometheus => "the platform names no `roles.monitoring`",
+                Target::Kong => "the platform names no `roles.gateway`",
+                Target::Compose | Target::Kubernetes => "there is nothing to render",
+            };
+            eprintln!("platgen: note: {t}: nothing rendered, {why}");
+        }
+    }
 }

@@ -66,11 +66,19 @@ pub struct Service {
     pub env: IndexMap<String, String>,
     /// Secret variables, in spec order.
     pub secrets: Vec<Secret>,
-    /// Volume name -> mount path.
-    pub volumes: IndexMap<String, String>,
+    /// Volume name -> where it is mounted and how large it is.
+    pub volumes: IndexMap<String, Volume>,
     pub replicas: u32,
     pub autoscale: Option<Autoscale>,
     pub resources: Resources,
+}
+
+/// A persistent volume.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Volume {
+    pub path: String,
+    /// The claim's size as written (`20Gi`), when the spec gives one.
+    pub size: Option<String>,
 }
 
 /// A variable whose value is a secret.
@@ -374,7 +382,13 @@ fn service(s: &ServiceFacts) -> Service {
         volumes: svc
             .volumes
             .iter()
-            .map(|(k, v)| (k.value.clone(), v.value.clone()))
+            .map(|(k, v)| {
+                let volume = Volume {
+                    path: v.value.path(v.span).0.to_owned(),
+                    size: v.value.size().map(|s| s.value.clone()),
+                };
+                (k.value.clone(), volume)
+            })
             .collect(),
         replicas: svc.replicas.as_ref().map_or_else(
             || svc.autoscale.as_ref().map_or(1, |a| a.value.min.value),

@@ -256,7 +256,7 @@ fn service(platform: &Platform, mounts: &[Mount], s: &Service) -> ComposeService
         volumes: s
             .volumes
             .iter()
-            .map(|(name, path)| format!("{name}:{}", escape(path)))
+            .map(|(name, v)| format!("{name}:{}", escape(&v.path)))
             .chain(
                 mounts
                     .iter()

@@ -232,11 +232,33 @@ impl Engine {
         path.is_file().then_some(path)
     }
 
+    /// The text of a template: the user's file, or the built-in one.
+    fn source(&self, name: &str) -> Option<String> {
+        self.origin(name)
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .or_else(|| {
+                BUILTIN
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, s)| (*s).to_owned())
+            })
+    }
+
     fn error(&self, name: &str, e: &minijinja::Error) -> TemplateError {
         let template = e.name().unwrap_or(name).to_owned();
         let mut message = e.kind().to_string();
         if let Some(detail) = e.detail() {
             message = format!("{message}: {detail}");
+        }
+        // The template's own line says which expression failed; values are
+        // never shown.
+        if let Some(text) = e.line().and_then(|line| {
+            self.source(&template)?
+                .lines()
+                .nth(line - 1)
+                .map(|l| l.trim().to_owned())
+        }) {
+            message = format!("{message}\n    {text}");
         }
         TemplateError {
             origin: self.origin(&template),
@@ -244,6 +266,34 @@ impl Engine {
             line: e.line(),
             message,
         }
+    }
+
+    /// Files in the overrides directory that are not one of platgen's
+    /// templates: a misspelt override is otherwise silently unused.
+    pub fn unused_overrides(&self) -> Vec<PathBuf> {
+        let Some(dir) = &self.overrides else {
+            return Vec::new();
+        };
+        let mut unused = Vec::new();
+        let mut stack = vec![dir.clone()];
+        while let Some(d) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if let Ok(rel) = path.strip_prefix(dir) {
+                    let name = rel.to_string_lossy().replace('\\', "/");
+                    if !BUILTIN.iter().any(|(n, _)| *n == name) {
+                        unused.push(path);
+                    }
+                }
+            }
+        }
+        unused.sort();
+        unused
     }
 
     /// Renders template `name` with `context`.

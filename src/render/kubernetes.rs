@@ -4,13 +4,16 @@
 //!
 //! Decisions made here, not in the templates:
 //! - A service with volumes is a StatefulSet with one volume claim per
-//!   volume (1Gi, ReadWriteOnce); any other service is a Deployment.
+//!   volume (ReadWriteOnce, the spec's size or 1Gi); any other service is a
+//!   Deployment.
 //! - A Service exposes every container port (a range becomes one port per
 //!   number, since Kubernetes has no port ranges); the proxy role's Service
 //!   is a LoadBalancer, the platform's front door; every other one is
 //!   ClusterIP.
-//! - `health` becomes readiness and liveness probes (httpGet, tcpSocket or
-//!   exec); `start_period` becomes a startup probe that allows that long.
+//! - `health` becomes the readiness probe (httpGet, tcpSocket or exec) and
+//!   the liveness probe, except that an `http` check is only a tcpSocket
+//!   check for liveness (see [`liveness`]); `start_period` becomes a startup
+//!   probe that allows that long.
 //! - Environment values go into a ConfigMap `<service>-env`; secrets are
 //!   `secretKeyRef`s into one Secret, `<platform>-secrets`, whose keys are the
 //!   secret names. The Secret itself is the operator's:
@@ -39,7 +42,7 @@ use crate::duration;
 use crate::model::{Health, HealthCheck, Platform, Service};
 use crate::spec::Protocol;
 
-/// Storage requested for each volume claim (the spec does not size volumes).
+/// Storage a volume claim requests when the spec gives no size.
 pub const VOLUME_SIZE: &str = "1Gi";
 
 /// What `kubernetes/service.yaml.j2` receives.
@@ -71,7 +74,6 @@ pub struct Workload {
     pub requests: Vec<KeyValue>,
     pub limits: Vec<KeyValue>,
     pub volumes: Vec<Volume>,
-    pub volume_size: &'static str,
     /// ConfigMaps of generated configs this service reads (volume names).
     pub config_volumes: Vec<String>,
     /// Where each generated config is mounted.
@@ -125,6 +127,8 @@ pub struct Probe {
 pub struct Volume {
     pub name: String,
     pub mount_path: String,
+    /// The storage the claim requests.
+    pub size: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -283,6 +287,19 @@ fn probe(health: &Health, failure_threshold: u64) -> Probe {
     }
 }
 
+/// The liveness probe: for an `http` check, only that the port accepts
+/// connections. A health endpoint often reports the service's dependencies
+/// too; as a liveness probe it would restart every service whenever one
+/// shared dependency fails. Readiness keeps the full check.
+fn liveness(health: &Health, failure_threshold: u64) -> Probe {
+    let mut p = probe(health, failure_threshold);
+    if p.kind == "httpGet" {
+        p.kind = "tcpSocket";
+        p.path = None;
+    }
+    p
+}
+
 /// FNV-1a, 64 bits: a stable fingerprint (not a security measure).
 pub fn fingerprint(parts: &[&str]) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
@@ -379,19 +396,19 @@ fn workload(platform: &Platform, mounts: &[Mount], s: &Service) -> Workload {
         env,
         secret_env,
         readiness: s.health.as_ref().map(|h| probe(h, retries)),
-        liveness: s.health.as_ref().map(|h| probe(h, retries)),
+        liveness: s.health.as_ref().map(|h| liveness(h, retries)),
         startup,
         requests,
         limits,
         volumes: s
             .volumes
             .iter()
-            .map(|(name, path)| Volume {
+            .map(|(name, v)| Volume {
                 name: name.clone(),
-                mount_path: path.clone(),
+                mount_path: v.path.clone(),
+                size: v.size.clone().unwrap_or_else(|| VOLUME_SIZE.to_owned()),
             })
             .collect(),
-        volume_size: VOLUME_SIZE,
         config_volumes,
         config_mounts: mine
             .iter()

@@ -89,12 +89,27 @@ pub struct Options {
 pub enum RenderError {
     /// A template failed: its name, line and what went wrong.
     Template(TemplateError),
+    /// A template rendered YAML that does not read back (an overridden
+    /// template, most likely): the file, the line, and why.
+    InvalidYaml {
+        path: String,
+        line: usize,
+        message: String,
+    },
 }
 
 impl fmt::Display for RenderError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RenderError::Template(e) => e.fmt(f),
+            RenderError::InvalidYaml {
+                path,
+                line,
+                message,
+            } => write!(
+                f,
+                "the rendered {path} is not valid YAML (line {line}: {message}); nothing was written. Check the template that renders it"
+            ),
         }
     }
 }
@@ -132,9 +147,22 @@ pub fn render(
             Target::Kong => kong::render(platform, engine)?,
         };
         for (path, body) in rendered {
+            let contents = finish(&header(&options.spec_name), &body);
+            let yaml = std::path::Path::new(&path)
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
+            if yaml {
+                crate::spec::yaml::check_generated(&contents).map_err(|(line, message)| {
+                    RenderError::InvalidYaml {
+                        path: path.clone(),
+                        line,
+                        message,
+                    }
+                })?;
+            }
             files.push(OutFile {
                 path,
-                contents: finish(&header(&options.spec_name), &body),
+                contents,
                 target: *target,
             });
         }

@@ -5,9 +5,11 @@
 //! - One location per route. A route `/api` becomes `location = /api` and
 //!   `location /api/`, so `/api` and everything below it match but `/apix`
 //!   does not; Nginx picks the longest prefix, whatever the order.
-//! - `strip_prefix` rewrites the prefix away before proxying (`/grafana/x`
+//! - `strip_prefix` takes the prefix off before proxying (`/grafana/x`
 //!   reaches Grafana as `/x`) and says what was stripped in
-//!   `X-Forwarded-Prefix`.
+//!   `X-Forwarded-Prefix`. The rest is cut from the raw request URI (a `map`
+//!   on `$request_uri`), not rewritten, so the service receives it exactly as
+//!   the client sent it: `%2F` stays encoded and the query string stays.
 //! - Routes of services with `gateway` go to the gateway role's service
 //!   (Kong), which applies the policies and strips the prefix itself; the
 //!   others go straight to their service.
@@ -74,21 +76,30 @@ pub struct Location {
     pub path: String,
     /// The backend id requests go to.
     pub backend: String,
-    /// When the prefix is stripped: the regular expression of the
-    /// `rewrite` that strips it, e.g. `^/grafana(?:/(.*))?$`.
-    pub strip_regex: Option<String>,
+    /// When the prefix is stripped: how.
+    pub strip: Option<Strip>,
     pub websocket: bool,
     /// Whether the request goes through the gateway.
     pub via_gateway: bool,
+}
+
+/// Stripping a route's prefix from the raw request URI.
+#[derive(Debug, Serialize)]
+pub struct Strip {
+    /// The Nginx variable (without `$`) that holds the URI to pass on.
+    pub var: String,
+    /// Matches a request below the prefix; `rest` captures what follows it.
+    pub below: String,
+    /// Matches the prefix itself, with an optional query string `query`.
+    pub exact: String,
 }
 
 fn backend_id(service: &str) -> String {
     format!("backend_{}", service.replace('-', "_"))
 }
 
-/// A regular expression that matches `path` literally, with or without a
-/// rest, capturing the rest.
-fn strip_regex(path: &str) -> String {
+/// `path` as a regular expression that matches it literally.
+fn literal_regex(path: &str) -> String {
     let mut literal = String::new();
     for c in path.chars() {
         if ".+*?()[]{}|^$\\".contains(c) {
@@ -96,7 +107,16 @@ fn strip_regex(path: &str) -> String {
         }
         literal.push(c);
     }
-    format!("^{literal}(?:/(.*))?$")
+    literal
+}
+
+fn strip(service: &str, path: &str) -> Strip {
+    let literal = literal_regex(path);
+    Strip {
+        var: format!("strip_{}", service.replace('-', "_")),
+        below: format!("^{literal}(?<rest>/.*)$"),
+        exact: format!("^{literal}(?<query>\\?.*)?$"),
+    }
 }
 
 /// Builds the context, or `None` when the platform has no proxy role.
@@ -126,8 +146,8 @@ pub fn context(platform: &Platform, flavour: Flavour) -> Option<Context> {
         let path = normalized(&route.path).to_owned();
         locations.push(Location {
             service: s.name.clone(),
-            strip_regex: (route.strip_prefix && via.is_none() && path != "/")
-                .then(|| strip_regex(&path)),
+            strip: (route.strip_prefix && via.is_none() && path != "/")
+                .then(|| strip(&s.name, &path)),
             path,
             backend,
             websocket: route.websocket,
@@ -173,8 +193,10 @@ mod tests {
 
     #[test]
     fn strip_regexes_match_the_path_literally() {
-        assert_eq!(strip_regex("/grafana"), "^/grafana(?:/(.*))?$");
-        assert_eq!(strip_regex("/api.v1+x"), "^/api\\.v1\\+x(?:/(.*))?$");
+        let s = strip("api-v1", "/api.v1+x");
+        assert_eq!(s.var, "strip_api_v1");
+        assert_eq!(s.below, "^/api\\.v1\\+x(?<rest>/.*)$");
+        assert_eq!(s.exact, "^/api\\.v1\\+x(?<query>\\?.*)?$");
     }
 
     #[test]

@@ -240,7 +240,7 @@ fn compose_reads_back_into_a_typed_model_that_matches_the_spec() {
             for (v, path) in &s.volumes {
                 assert!(compose.volumes.contains_key(v));
                 assert!(
-                    c.volumes.contains(&format!("{v}:{path}")),
+                    c.volumes.contains(&format!("{v}:{}", path.path)),
                     "{}: {v}",
                     s.name
                 );

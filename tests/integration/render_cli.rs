@@ -351,3 +351,49 @@ fn the_root_render_is_what_out_holds() {
     let r = platgen(&["render", "--check"]);
     assert_eq!(r.status.code(), Some(0), "{}{}", stdout(&r), stderr(&r));
 }
+
+#[test]
+fn a_template_that_writes_broken_yaml_fails_the_render_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("templates/compose")).unwrap();
+    fs::write(
+        dir.path().join("templates/compose/compose.yaml.j2"),
+        "name: {{ project | yaml }}\nservices:\n  a: [1\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("templates/compose/compose.yml.j2"),
+        "misnamed\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let r = platgen(&[
+        "render",
+        "--templates",
+        dir.path().join("templates").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.status.code(), Some(2));
+    let err = stderr(&r);
+    assert!(
+        err.contains("the rendered compose.yaml is not valid YAML"),
+        "{err}"
+    );
+    assert!(
+        err.contains("compose.yml.j2 is not one of platgen's templates"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn an_empty_target_says_why() {
+    let r = platgen(&["render", "examples/minimal", "--stdout", "--target", "kong"]);
+    assert_eq!(r.status.code(), Some(0));
+    assert!(
+        stderr(&r).contains("kong: nothing rendered, the platform names no `roles.gateway`"),
+        "{}",
+        stderr(&r)
+    );
+}
