@@ -149,7 +149,7 @@ pub struct Autoscale {
 
 /// What `namespace.yaml.j2` and `kustomization.yaml.j2` receive.
 #[derive(Debug, Serialize)]
-pub struct Platform2 {
+pub struct Overview {
     pub namespace: String,
     pub labels: Vec<Label>,
     /// The manifest files, in the order `kubectl apply` should read them.
@@ -481,7 +481,7 @@ pub fn render(
         .collect();
     secrets.sort();
     secrets.dedup();
-    let cx = Platform2 {
+    let cx = Overview {
         namespace: platform.name.clone(),
         labels: vec![
             Label {
