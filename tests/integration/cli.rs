@@ -273,3 +273,38 @@ fn yaml_12_words_are_strings_and_a_bom_does_not_shift_columns() {
     let out = platgen(&["check", &path]);
     assert!(stdout(&out).contains("bom.yaml:1:1"), "{}", stdout(&out));
 }
+
+/// The output the docs show is the output platgen gives.
+#[test]
+fn the_broken_plan_readme_shows_real_output() {
+    let readme = std::fs::read_to_string(root().join("examples/broken-plan/README.md")).unwrap();
+    let actual = stdout(&platgen(&["check", "examples/broken-plan/platform.yaml"]));
+    let mut blocks = 0;
+    for block in readme.split("```text\n").skip(1) {
+        let block = block.split("```").next().unwrap();
+        let body: String = block
+            .lines()
+            .map(|l| format!("{}\n", l.strip_prefix("   ").unwrap_or(l)))
+            .collect::<String>()
+            .trim_end()
+            .to_owned();
+        assert!(
+            actual.contains(&body),
+            "README block not in the output:\n{body}\n--- output:\n{actual}"
+        );
+        blocks += 1;
+    }
+    assert_eq!(blocks, 3);
+    let tour = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let shown = tour
+        .split("$ platgen check examples/broken-plan/platform.yaml\n")
+        .nth(1)
+        .unwrap();
+    let shown = shown.split("```").next().unwrap();
+    for line in shown.lines().filter(|l| !l.is_empty()) {
+        assert!(
+            actual.contains(line),
+            "README line not in the output: {line}"
+        );
+    }
+}
