@@ -282,12 +282,11 @@ fn the_broken_plan_readme_shows_real_output() {
     let mut blocks = 0;
     for block in readme.split("```text\n").skip(1) {
         let block = block.split("```").next().unwrap();
-        let body: String = block
+        let lines: Vec<&str> = block
             .lines()
-            .map(|l| format!("{}\n", l.strip_prefix("   ").unwrap_or(l)))
-            .collect::<String>()
-            .trim_end()
-            .to_owned();
+            .map(|l| l.strip_prefix("   ").unwrap_or(l))
+            .collect();
+        let body = lines.join("\n").trim_end().to_owned();
         assert!(
             actual.contains(&body),
             "README block not in the output:\n{body}\n--- output:\n{actual}"
