@@ -187,16 +187,9 @@ pub const DEFAULT_INTERVAL_MS: u64 = 10_000;
 pub const DEFAULT_TIMEOUT_MS: u64 = 5_000;
 pub const DEFAULT_RETRIES: u32 = 5;
 
-fn proto_name(p: Protocol) -> &'static str {
-    match p {
-        Protocol::Tcp => "tcp",
-        Protocol::Udp => "udp",
-    }
-}
-
 fn port_name(facts: &PortFacts, container: PortRange) -> String {
     facts.name().map_or_else(
-        || format!("{}-{}", proto_name(facts.protocol), container.low),
+        || format!("{}-{}", facts.protocol.name(), container.low),
         str::to_owned,
     )
 }
@@ -494,6 +487,18 @@ impl Platform {
 
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.name == name)
+    }
+
+    /// Every secret any service reads, each once, sorted.
+    pub fn secret_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .services
+            .iter()
+            .flat_map(|s| s.secrets.iter().map(|x| x.name.clone()))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
     }
 
     /// The platform as it stands after rolling out the phases up to and

@@ -44,13 +44,6 @@ struct Published<'s> {
     span: Span,
 }
 
-fn proto(p: Protocol) -> &'static str {
-    match p {
-        Protocol::Tcp => "tcp",
-        Protocol::Udp => "udp",
-    }
-}
-
 fn ports_word(r: PortRange) -> &'static str {
     if r.is_single() {
         "host port"
@@ -110,7 +103,7 @@ fn policy_range(cx: &Context) -> PortRange {
 }
 
 fn message(first: &Published, second: &Published) -> String {
-    let protocol = proto(second.protocol);
+    let protocol = second.protocol.name();
     if first.service == second.service {
         format!(
             "{} {}/{protocol} of `{}` is published twice",
@@ -186,7 +179,7 @@ fn host_conflicts(cx: &Context, out: &mut Vec<Diagnostic>) {
         active.push(p);
     }
     for (first, second) in clashes {
-        let protocol = proto(second.protocol);
+        let protocol = second.protocol.name();
         let mut d = Diagnostic::new(&RULE, second.span, message(first, second))
             .with_label(format!(
                 "`{}` publishes {} here",
@@ -230,13 +223,13 @@ fn container_duplicates(cx: &Context, out: &mut Vec<Diagnostic>) {
                         if range == first.container.unwrap_or(range) {
                             format!(
                                 "container port {range}/{} is listed twice in `{}`",
-                                proto(port.protocol),
+                                port.protocol.name(),
                                 s.name.value
                             )
                         } else {
                             format!(
                                 "container ports {range}/{} of `{}` overlap ports listed before",
-                                proto(port.protocol),
+                                port.protocol.name(),
                                 s.name.value
                             )
                         },

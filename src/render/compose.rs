@@ -30,7 +30,7 @@ use super::{Engine, TemplateError};
 use crate::duration;
 use crate::model::{Health, HealthCheck, Platform, Port, Service};
 use crate::quantity;
-use crate::spec::{Probe, Protocol};
+use crate::spec::Probe;
 
 /// What `compose/compose.yaml.j2` receives.
 #[derive(Debug, Serialize)]
@@ -112,13 +112,6 @@ pub fn escape(text: &str) -> String {
     text.replace('$', "$$")
 }
 
-fn protocol(p: Protocol) -> &'static str {
-    match p {
-        Protocol::Tcp => "tcp",
-        Protocol::Udp => "udp",
-    }
-}
-
 fn port_mapping(port: &Port) -> Option<String> {
     let host = port.host?;
     let address = match port.bind.as_deref() {
@@ -129,7 +122,7 @@ fn port_mapping(port: &Port) -> Option<String> {
     Some(format!(
         "{address}{host}:{}/{}",
         port.container,
-        protocol(port.protocol)
+        port.protocol.name()
     ))
 }
 
@@ -237,7 +230,7 @@ fn service(platform: &Platform, mounts: &[Mount], s: &Service) -> ComposeService
             .ports
             .iter()
             .filter(|p| p.host.is_none())
-            .map(|p| format!("{}/{}", p.container, protocol(p.protocol)))
+            .map(|p| format!("{}/{}", p.container, p.protocol.name()))
             .collect(),
         environment,
         healthcheck: s.health.as_ref().map(healthcheck),
@@ -286,19 +279,13 @@ pub fn context(platform: &Platform) -> Context {
         .collect();
     volumes.sort();
     volumes.dedup();
-    let mut secret_names: Vec<String> = platform
-        .services
-        .iter()
-        .flat_map(|s| s.secrets.iter().map(|x| x.name.clone()))
-        .collect();
-    secret_names.sort();
-    secret_names.dedup();
     let multi_phase = platform.phased && platform.phases.len() > 1;
     Context {
         project: platform.name.clone(),
         services,
         volumes,
-        secrets: secret_names
+        secrets: platform
+            .secret_names()
             .into_iter()
             .map(|name| SecretFile {
                 file: format!("./secrets/{name}"),

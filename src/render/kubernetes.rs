@@ -474,13 +474,7 @@ pub fn render(
         ));
         resources.push(file);
     }
-    let mut secrets: Vec<String> = platform
-        .services
-        .iter()
-        .flat_map(|s| s.secrets.iter().map(|x| x.name.clone()))
-        .collect();
-    secrets.sort();
-    secrets.dedup();
+    let secrets = platform.secret_names();
     let cx = Overview {
         namespace: platform.name.clone(),
         labels: vec![

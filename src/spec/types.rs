@@ -255,6 +255,16 @@ pub enum Protocol {
     Udp,
 }
 
+impl Protocol {
+    /// `tcp` or `udp`, as compose and the diagnostics write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        }
+    }
+}
+
 /// A reference to one of the service's ports: its name, or its container
 /// port number.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
