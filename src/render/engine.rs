@@ -37,6 +37,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/kubernetes/namespace.yaml.j2"),
     ),
     (
+        "kubernetes/pod.yaml.j2",
+        include_str!("../../templates/kubernetes/pod.yaml.j2"),
+    ),
+    (
         "kubernetes/service.yaml.j2",
         include_str!("../../templates/kubernetes/service.yaml.j2"),
     ),

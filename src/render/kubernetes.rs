@@ -45,7 +45,8 @@ use crate::spec::Protocol;
 /// Storage a volume claim requests when the spec gives no size.
 pub const VOLUME_SIZE: &str = "1Gi";
 
-/// What `kubernetes/service.yaml.j2` receives.
+/// What `kubernetes/service.yaml.j2` receives: one service's workload and
+/// the objects around it.
 #[derive(Debug, Serialize)]
 pub struct Workload {
     pub name: String,
@@ -58,29 +59,85 @@ pub struct Workload {
     pub selector: Vec<Label>,
     /// `None` when an autoscaler owns the count.
     pub replicas: Option<u32>,
+    /// The ConfigMap holding `env`, when there is any.
+    pub env_config_map: Option<String>,
+    pub env: Vec<KeyValue>,
+    /// The pod template, shared by every workload kind.
+    pub pod: Pod,
+    /// One claim per volume (StatefulSets only).
+    pub volume_claims: Vec<VolumeClaim>,
+    /// The Service's ports (ranges expanded).
+    pub ports: Vec<K8sPort>,
+    /// `ClusterIP` or `LoadBalancer`.
+    pub service_type: &'static str,
+    pub autoscale: Option<Autoscale>,
+}
+
+/// A pod template: what every workload kind (Deployment, StatefulSet, and
+/// the Job kinds) runs. `kubernetes/pod.yaml.j2` lays it out.
+#[derive(Debug, Serialize)]
+pub struct Pod {
+    pub labels: Vec<Label>,
+    pub annotations: Vec<KeyValue>,
+    pub containers: Vec<Container>,
+    pub volumes: Vec<PodVolume>,
+}
+
+/// One container of a pod.
+#[derive(Debug, Serialize)]
+pub struct Container {
+    pub name: String,
     pub image: String,
     /// Replaces the image's command (CMD), keeping its entrypoint.
     pub args: Option<Vec<String>>,
     pub ports: Vec<K8sPort>,
-    /// `ClusterIP` or `LoadBalancer`.
-    pub service_type: &'static str,
-    /// The ConfigMap holding `env`, when there is any.
-    pub env_config_map: Option<String>,
-    pub env: Vec<KeyValue>,
-    pub secret_env: Vec<SecretEnv>,
-    pub readiness: Option<Probe>,
-    pub liveness: Option<Probe>,
-    pub startup: Option<Probe>,
+    /// The ConfigMap whose entries become the environment, if any.
+    pub env_from: Option<String>,
+    pub env: Vec<EnvVar>,
     pub requests: Vec<KeyValue>,
     pub limits: Vec<KeyValue>,
-    pub volumes: Vec<Volume>,
-    /// ConfigMaps of generated configs this service reads (volume names).
-    pub config_volumes: Vec<String>,
-    /// Where each generated config is mounted.
-    pub config_mounts: Vec<ConfigMount>,
-    pub autoscale: Option<Autoscale>,
-    /// Changes whenever the pod's configuration does.
-    pub config_hash: String,
+    pub startup: Option<Probe>,
+    pub readiness: Option<Probe>,
+    pub liveness: Option<Probe>,
+    pub mounts: Vec<VolumeMount>,
+}
+
+/// A container's environment variable: a plain value, or a key of a Secret.
+#[derive(Debug, Serialize)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: Option<String>,
+    pub secret: Option<SecretKey>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SecretKey {
+    pub name: String,
+    pub key: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VolumeMount {
+    pub name: String,
+    pub mount_path: String,
+    /// Mounts one key of the volume as a file.
+    pub sub_path: Option<String>,
+    pub read_only: bool,
+}
+
+/// A volume of the pod (volume claims are the StatefulSet's, not here).
+#[derive(Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PodVolume {
+    /// A ConfigMap of generated configs.
+    ConfigMap { name: String, config_map: String },
+}
+
+#[derive(Debug, Serialize)]
+pub struct VolumeClaim {
+    pub name: String,
+    /// The storage the claim requests.
+    pub size: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -105,13 +162,6 @@ pub struct K8sPort {
 }
 
 #[derive(Debug, Serialize)]
-pub struct SecretEnv {
-    pub name: String,
-    pub secret: String,
-    pub key: String,
-}
-
-#[derive(Debug, Serialize)]
 pub struct Probe {
     /// `httpGet`, `tcpSocket` or `exec`.
     pub kind: &'static str,
@@ -121,23 +171,6 @@ pub struct Probe {
     pub period_seconds: u64,
     pub timeout_seconds: u64,
     pub failure_threshold: u64,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Volume {
-    pub name: String,
-    pub mount_path: String,
-    /// The storage the claim requests.
-    pub size: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ConfigMount {
-    /// The volume (named after its ConfigMap).
-    pub volume: String,
-    pub mount_path: String,
-    /// The key of the ConfigMap, mounted as a single file.
-    pub sub_path: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -335,35 +368,8 @@ fn requests_and_limits(s: &Service) -> (Vec<KeyValue>, Vec<KeyValue>) {
     (requests, limits)
 }
 
-fn workload(platform: &Platform, mounts: &[Mount], s: &Service) -> Workload {
-    let mine: Vec<&Mount> = mounts.iter().filter(|m| m.service == s.name).collect();
-    let mut config_volumes: Vec<String> = mine.iter().map(|m| m.config_map.to_owned()).collect();
-    config_volumes.dedup();
-    let env: Vec<KeyValue> = s
-        .env
-        .iter()
-        .map(|(k, v)| KeyValue {
-            key: k.clone(),
-            value: v.clone(),
-        })
-        .collect();
-    let secret = secret_name(platform);
-    let secret_env: Vec<SecretEnv> = s
-        .secrets
-        .iter()
-        .map(|x| SecretEnv {
-            name: x.env.clone(),
-            secret: secret.clone(),
-            key: x.name.clone(),
-        })
-        .collect();
-    let retries = u64::from(s.health.as_ref().map_or(3, |h| h.retries.max(1)));
-    let startup = s.health.as_ref().and_then(|h| {
-        let period = h.interval_ms.max(1);
-        h.start_period_ms
-            .map(|start| probe(h, start.div_ceil(period) + retries))
-    });
-    let (requests, limits) = requests_and_limits(s);
+/// Changes whenever the pod's environment does, so the pods roll.
+fn config_hash(s: &Service) -> String {
     let mut hashed: Vec<&str> = Vec::new();
     for (k, v) in &s.env {
         hashed.push(k);
@@ -373,6 +379,89 @@ fn workload(platform: &Platform, mounts: &[Mount], s: &Service) -> Workload {
         hashed.push(&x.env);
         hashed.push(&x.name);
     }
+    fingerprint(&hashed)
+}
+
+fn container(platform: &Platform, mine: &[&Mount], s: &Service) -> Container {
+    let secret = secret_name(platform);
+    let env: Vec<EnvVar> = s
+        .secrets
+        .iter()
+        .map(|x| EnvVar {
+            name: x.env.clone(),
+            value: None,
+            secret: Some(SecretKey {
+                name: secret.clone(),
+                key: x.name.clone(),
+            }),
+        })
+        .collect();
+    let retries = u64::from(s.health.as_ref().map_or(3, |h| h.retries.max(1)));
+    let startup = s.health.as_ref().and_then(|h| {
+        let period = h.interval_ms.max(1);
+        h.start_period_ms
+            .map(|start| probe(h, start.div_ceil(period) + retries))
+    });
+    let (requests, limits) = requests_and_limits(s);
+    let mut mounts: Vec<VolumeMount> = s
+        .volumes
+        .iter()
+        .map(|(name, v)| VolumeMount {
+            name: name.clone(),
+            mount_path: v.path.clone(),
+            sub_path: None,
+            read_only: false,
+        })
+        .collect();
+    mounts.extend(mine.iter().map(|m| VolumeMount {
+        name: m.config_map.to_owned(),
+        mount_path: m.path.clone(),
+        sub_path: Some(m.key.to_owned()),
+        read_only: true,
+    }));
+    Container {
+        name: s.name.clone(),
+        image: s.image.clone(),
+        args: s.command.clone(),
+        ports: ports(s),
+        env_from: (!s.env.is_empty()).then(|| env_config_map(s)),
+        env,
+        requests,
+        limits,
+        startup,
+        readiness: s.health.as_ref().map(|h| probe(h, retries)),
+        liveness: s.health.as_ref().map(|h| liveness(h, retries)),
+        mounts,
+    }
+}
+
+/// The ConfigMap that holds a service's `env`.
+fn env_config_map(s: &Service) -> String {
+    format!("{}-env", s.name)
+}
+
+fn pod(platform: &Platform, mounts: &[Mount], s: &Service) -> Pod {
+    let mine: Vec<&Mount> = mounts.iter().filter(|m| m.service == s.name).collect();
+    let mut config_maps: Vec<&str> = mine.iter().map(|m| m.config_map).collect();
+    config_maps.dedup();
+    Pod {
+        labels: labels(platform, s),
+        annotations: vec![KeyValue {
+            key: "platgen/config-hash".into(),
+            value: config_hash(s),
+        }],
+        containers: vec![container(platform, &mine, s)],
+        volumes: config_maps
+            .iter()
+            .map(|c| PodVolume::ConfigMap {
+                name: (*c).to_owned(),
+                config_map: (*c).to_owned(),
+            })
+            .collect(),
+    }
+}
+
+fn workload(platform: &Platform, mounts: &[Mount], s: &Service) -> Workload {
     Workload {
         name: s.name.clone(),
         namespace: platform.name.clone(),
@@ -384,46 +473,35 @@ fn workload(platform: &Platform, mounts: &[Mount], s: &Service) -> Workload {
         labels: labels(platform, s),
         selector: selector(platform, s),
         replicas: s.autoscale.is_none().then_some(s.replicas),
-        image: s.image.clone(),
-        args: s.command.clone(),
+        env_config_map: (!s.env.is_empty()).then(|| env_config_map(s)),
+        env: s
+            .env
+            .iter()
+            .map(|(k, v)| KeyValue {
+                key: k.clone(),
+                value: v.clone(),
+            })
+            .collect(),
+        pod: pod(platform, mounts, s),
+        volume_claims: s
+            .volumes
+            .iter()
+            .map(|(name, v)| VolumeClaim {
+                name: name.clone(),
+                size: v.size.clone().unwrap_or_else(|| VOLUME_SIZE.to_owned()),
+            })
+            .collect(),
         ports: ports(s),
         service_type: if platform.roles.proxy.as_deref() == Some(s.name.as_str()) {
             "LoadBalancer"
         } else {
             "ClusterIP"
         },
-        env_config_map: (!env.is_empty()).then(|| format!("{}-env", s.name)),
-        env,
-        secret_env,
-        readiness: s.health.as_ref().map(|h| probe(h, retries)),
-        liveness: s.health.as_ref().map(|h| liveness(h, retries)),
-        startup,
-        requests,
-        limits,
-        volumes: s
-            .volumes
-            .iter()
-            .map(|(name, v)| Volume {
-                name: name.clone(),
-                mount_path: v.path.clone(),
-                size: v.size.clone().unwrap_or_else(|| VOLUME_SIZE.to_owned()),
-            })
-            .collect(),
-        config_volumes,
-        config_mounts: mine
-            .iter()
-            .map(|m| ConfigMount {
-                volume: m.config_map.to_owned(),
-                mount_path: m.path.clone(),
-                sub_path: m.key.to_owned(),
-            })
-            .collect(),
         autoscale: s.autoscale.map(|a| Autoscale {
             min: a.min,
             max: a.max,
             cpu_percent: a.cpu_percent,
         }),
-        config_hash: fingerprint(&hashed),
     }
 }
 
