@@ -13,7 +13,9 @@ use crate::check::Context;
 use crate::check::context::{PortFacts, PortRange, Resolved, ServiceFacts};
 use crate::duration;
 use crate::quantity;
-use crate::spec::{self, Cors, PortRef, Probe, Protocol, SecretDetail, SecretRef, Spanned, Spec};
+use crate::spec::{
+    self, Cors, PortRef, Probe, Protocol, SecretDelivery, SecretDetail, SecretRef, Spanned, Spec,
+};
 
 /// The whole platform.
 #[derive(Debug, Clone)]
@@ -59,6 +61,9 @@ pub struct Service {
     pub ports: Vec<Port>,
     /// Names of services this one waits for, each once, in spec order.
     pub depends_on: Vec<String>,
+    /// Names of services this one reaches without waiting for them, each
+    /// once, in spec order.
+    pub connects_to: Vec<String>,
     pub health: Option<Health>,
     pub metrics: Option<Metrics>,
     pub route: Option<Route>,
@@ -71,6 +76,78 @@ pub struct Service {
     pub replicas: u32,
     pub autoscale: Option<Autoscale>,
     pub resources: Resources,
+    pub security: Security,
+}
+
+/// How a service's container runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Security {
+    pub run_as_user: Option<u32>,
+    pub run_as_group: Option<u32>,
+    /// The group of the pod's volumes, as the spec wrote it.
+    pub fs_group: Option<u32>,
+    pub read_only_root: bool,
+    /// The spec's writable paths, in spec order (without the implied `/tmp`).
+    pub writable: Vec<String>,
+    /// Capabilities added back after dropping all, without `CAP_`.
+    pub capabilities: Vec<String>,
+    /// The container starts as root.
+    pub root: bool,
+    pub reason: Option<String>,
+    /// The service calls the Kubernetes API.
+    pub kubernetes_api: bool,
+    pub egress: Vec<Egress>,
+}
+
+impl Default for Security {
+    fn default() -> Self {
+        Self {
+            run_as_user: None,
+            run_as_group: None,
+            fs_group: None,
+            read_only_root: true,
+            writable: Vec::new(),
+            capabilities: Vec::new(),
+            root: false,
+            reason: None,
+            kubernetes_api: false,
+            egress: Vec::new(),
+        }
+    }
+}
+
+/// Where `/tmp` is, which every container may write.
+pub const TMP: &str = "/tmp";
+
+impl Security {
+    /// The group that owns the pod's volumes: `fs_group`, else the group the
+    /// container runs as.
+    pub fn volume_group(&self) -> Option<u32> {
+        self.fs_group.or(self.run_as_group)
+    }
+
+    /// The paths that get an emptyDir or a tmpfs: `/tmp` when the root
+    /// filesystem is read-only (unless a volume is mounted there), then the
+    /// spec's own.
+    pub fn scratch_paths(&self, volumes: &IndexMap<String, Volume>) -> Vec<String> {
+        let mut paths = Vec::new();
+        if self.read_only_root
+            && !self.writable.iter().any(|p| p == TMP)
+            && !volumes.values().any(|v| v.path == TMP)
+        {
+            paths.push(TMP.to_owned());
+        }
+        paths.extend(self.writable.iter().cloned());
+        paths
+    }
+}
+
+/// A destination outside the platform a service may reach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Egress {
+    pub cidr: String,
+    /// Empty: every port.
+    pub ports: Vec<u16>,
 }
 
 /// A persistent volume.
@@ -88,8 +165,9 @@ pub struct Secret {
     pub env: String,
     /// The secret's name (a file name, and a key of the Kubernetes Secret).
     pub name: String,
-    /// The variable through which docker-compose passes the secret file's path.
+    /// The variable through which the secret file's path is passed.
     pub file_env: String,
+    pub delivery: SecretDelivery,
 }
 
 #[derive(Debug, Clone)]
@@ -296,6 +374,12 @@ fn secrets(svc: &spec::Service) -> Vec<Secret> {
                 }) => f.value.clone(),
                 _ => format!("{}_FILE", k.value),
             },
+            delivery: match &v.value {
+                SecretRef::Detailed(SecretDetail {
+                    delivery: Some(d), ..
+                }) => d.value,
+                _ => SecretDelivery::File,
+            },
         })
         .collect()
 }
@@ -325,14 +409,53 @@ fn resources(r: &spec::Resources) -> Resources {
     }
 }
 
-fn service(s: &ServiceFacts) -> Service {
-    let svc = s.service();
-    let mut depends_on: Vec<String> = Vec::new();
-    for dep in &svc.depends_on {
-        if !depends_on.contains(&dep.value) {
-            depends_on.push(dep.value.clone());
+/// Ids the rules guarantee to be in range; anything else is dropped.
+fn id(value: Option<&Spanned<i64>>) -> Option<u32> {
+    value.and_then(|v| u32::try_from(v.value).ok())
+}
+
+fn security(sec: &spec::Security) -> Security {
+    let flag = |f: &Option<Spanned<bool>>| f.as_ref().map(|b| b.value);
+    Security {
+        run_as_user: id(sec.run_as_user.as_ref()),
+        run_as_group: id(sec.run_as_group.as_ref()),
+        fs_group: id(sec.fs_group.as_ref()),
+        read_only_root: flag(&sec.read_only_root).unwrap_or(true),
+        writable: sec.writable.iter().map(|p| p.value.clone()).collect(),
+        capabilities: sec.capabilities.iter().map(|c| c.value.clone()).collect(),
+        root: flag(&sec.root).unwrap_or(false),
+        reason: sec.reason.as_ref().map(|r| r.value.clone()),
+        kubernetes_api: flag(&sec.kubernetes_api).unwrap_or(false),
+        egress: sec
+            .egress
+            .iter()
+            .map(|e| Egress {
+                cidr: e.value.cidr.value.clone(),
+                ports: e
+                    .value
+                    .ports
+                    .iter()
+                    .filter_map(|p| u16::try_from(p.value).ok())
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+/// Names in spec order, each once.
+fn unique(names: &[Spanned<String>]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for n in names {
+        if !out.contains(&n.value) {
+            out.push(n.value.clone());
         }
     }
+    out
+}
+
+fn service(s: &ServiceFacts) -> Service {
+    let svc = s.service();
+    let depends_on = unique(&svc.depends_on);
     Service {
         name: s.name.value.clone(),
         phase: s.phase.unwrap_or(0),
@@ -357,6 +480,7 @@ fn service(s: &ServiceFacts) -> Service {
             })
             .collect(),
         depends_on,
+        connects_to: unique(&svc.connects_to),
         health: svc.health.as_ref().map(|h| health(s, &h.value)),
         metrics: svc.metrics.as_ref().map(|m| metrics(s, &m.value)),
         route: svc.route.as_ref().map(|r| Route {
@@ -396,6 +520,11 @@ fn service(s: &ServiceFacts) -> Service {
             .resources
             .as_ref()
             .map(|r| resources(&r.value))
+            .unwrap_or_default(),
+        security: svc
+            .security
+            .as_ref()
+            .map(|x| security(&x.value))
             .unwrap_or_default(),
     }
 }

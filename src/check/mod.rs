@@ -21,6 +21,7 @@ pub mod invalid_name;
 pub mod invalid_path;
 pub mod invalid_port;
 pub mod invalid_quantity;
+pub mod invalid_security;
 pub mod missing_health;
 pub mod missing_role;
 pub mod phase_order;
@@ -30,8 +31,10 @@ pub mod port_outside_range;
 pub mod privileged_port;
 pub mod route_collision;
 pub mod route_shadowing;
+pub mod security_without_reason;
 pub mod self_dependency;
 pub mod unknown_auth;
+pub mod unknown_connection;
 pub mod unknown_dependency;
 pub mod unknown_phase;
 pub mod unknown_port;
@@ -64,6 +67,7 @@ const CHECKS: &[(&Rule, Check)] = &[
     (&dependency_cycle::RULE, dependency_cycle::check),
     (&phase_order::RULE, phase_order::check),
     (&duplicate_dependency::RULE, duplicate_dependency::check),
+    (&unknown_connection::RULE, unknown_connection::check),
     (&route_collision::RULE, route_collision::check),
     (&invalid_path::RULE, invalid_path::check),
     (&missing_health::RULE, missing_health::check),
@@ -78,6 +82,11 @@ const CHECKS: &[(&Rule, Check)] = &[
     (&invalid_quantity::RULE, invalid_quantity::check),
     (&unpinned_image::RULE, unpinned_image::check),
     (&invalid_image::RULE, invalid_image::check),
+    (&invalid_security::RULE, invalid_security::check),
+    (
+        &security_without_reason::RULE,
+        security_without_reason::check,
+    ),
 ];
 
 /// Every rule platgen has, parse-stage rules first, in code order.

@@ -103,6 +103,12 @@ pub struct Service {
     /// check) before this one starts.
     #[serde(default)]
     pub depends_on: Vec<Spanned<String>>,
+    /// Services this one reaches over the network without waiting for them
+    /// at start (a tracing collector, a log forwarder). Kubernetes network
+    /// policies admit the traffic as for `depends_on`; docker-compose does
+    /// not wait for them.
+    #[serde(default)]
+    pub connects_to: Vec<Spanned<String>>,
     /// How to tell that the service is healthy.
     #[serde(default)]
     pub health: Option<Spanned<Health>>,
@@ -140,6 +146,79 @@ pub struct Service {
     /// CPU and memory for one instance, as Kubernetes quantities.
     #[serde(default)]
     pub resources: Option<Spanned<Resources>>,
+    /// How the container runs: its user, what it may write, its
+    /// capabilities and what it may reach outside the platform. Without it
+    /// the container runs as the image's own user, which must not be root,
+    /// with a read-only root filesystem, no capabilities and no privilege
+    /// escalation.
+    #[serde(default)]
+    pub security: Option<Spanned<Security>>,
+}
+
+/// The container's user, filesystem, capabilities and outside traffic.
+/// Every relaxation of the defaults (`root`, `read_only_root: false`,
+/// `capabilities`) wants a `reason`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Security {
+    /// The user id the container runs as (Kubernetes `runAsUser`,
+    /// docker-compose `user`). Use the image's own non-root user: its files
+    /// belong to it. Required in practice when the image names its user
+    /// (`USER nginx`): Kubernetes can check only a numeric user against
+    /// `runAsNonRoot`.
+    #[serde(default)]
+    pub run_as_user: Option<Spanned<i64>>,
+    /// The group id the container runs as (`runAsGroup`, the group part of
+    /// docker-compose `user`).
+    #[serde(default)]
+    pub run_as_group: Option<Spanned<i64>>,
+    /// The group that owns the pod's volumes on Kubernetes (`fsGroup`):
+    /// fresh cloud volumes belong to root, and a non-root process cannot
+    /// write them without it. docker-compose adds it as a supplementary
+    /// group. Default: `run_as_group`.
+    #[serde(default)]
+    pub fs_group: Option<Spanned<i64>>,
+    /// Whether the root filesystem is read-only (default true). Set false,
+    /// with a `reason`, for an image that writes where no `writable` path
+    /// or volume can go.
+    #[serde(default)]
+    pub read_only_root: Option<Spanned<bool>>,
+    /// Paths the container writes to that need not survive a restart: each
+    /// gets an emptyDir (Kubernetes) or a tmpfs (docker-compose). `/tmp` is
+    /// writable without being listed.
+    #[serde(default)]
+    pub writable: Vec<Spanned<String>>,
+    /// Linux capabilities to add back after dropping all of them, without
+    /// the `CAP_` prefix, e.g. `NET_BIND_SERVICE`.
+    #[serde(default)]
+    pub capabilities: Vec<Spanned<String>>,
+    /// The image must start as root (its entrypoint writes files that belong
+    /// to root, or drops privileges itself). Needs a `reason`.
+    #[serde(default)]
+    pub root: Option<Spanned<bool>>,
+    /// Why this service needs less than the defaults: printed next to its
+    /// security settings in the Kubernetes manifest and cited by audits.
+    #[serde(default)]
+    pub reason: Option<Spanned<String>>,
+    /// The service calls the Kubernetes API: its pod gets a service account
+    /// token (projected, short-lived) and may reach the API server.
+    #[serde(default)]
+    pub kubernetes_api: Option<Spanned<bool>>,
+    /// Addresses outside the platform the service may reach on Kubernetes
+    /// (network policies deny all other egress).
+    #[serde(default)]
+    pub egress: Vec<Spanned<Egress>>,
+}
+
+/// A destination outside the platform.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Egress {
+    /// An address block, e.g. `0.0.0.0/0` or `10.20.0.0/16` (IPv4 or IPv6).
+    pub cidr: Spanned<String>,
+    /// The tcp ports it may be reached on; omitted means every port.
+    #[serde(default)]
+    pub ports: Vec<Spanned<i64>>,
 }
 
 /// A port the container listens on.
@@ -225,6 +304,24 @@ pub struct SecretDetail {
     /// (Grafana reads `GF_SECURITY_ADMIN_PASSWORD__FILE`).
     #[serde(default)]
     pub file_env: Option<Spanned<String>>,
+    /// How the container receives the secret (default `file`).
+    #[serde(default)]
+    pub delivery: Option<Spanned<SecretDelivery>>,
+}
+
+/// How a container receives a secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SecretDelivery {
+    /// A file at `/run/secrets/<secret>`, whose path is in `<VARIABLE>_FILE`
+    /// (or `file_env`): both docker-compose and Kubernetes.
+    File,
+    /// The variable itself holds the value, for images that read no
+    /// `_FILE` variable. Kubernetes sets it from the Secret (an audit flags
+    /// secrets in variables); docker-compose can pass a secret only as a
+    /// file, so there it is delivered as with `file`, which such an image
+    /// does not read.
+    Variable,
 }
 
 impl SecretRef {
