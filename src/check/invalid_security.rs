@@ -120,7 +120,10 @@ pub fn cidr_problem(cidr: &str) -> Option<(String, Option<String>)> {
         ));
     };
     let Ok(ip) = addr.parse::<IpAddr>() else {
-        return Some((format!("has `{addr}`, which is not an IPv4 or IPv6 address"), None));
+        return Some((
+            format!("has `{addr}`, which is not an IPv4 or IPv6 address"),
+            None,
+        ));
     };
     let max = if ip.is_ipv4() { 32 } else { 128 };
     let Some(prefix) = bits.parse::<u32>().ok().filter(|p| *p <= max) else {

@@ -16,6 +16,13 @@
 //! - Secrets are compose secrets read from `secrets/<name>` next to
 //!   `compose.yaml`, mounted at `/run/secrets/<name>`, and announced to the
 //!   container in the secret's `file_env` variable (`<VARIABLE>_FILE`).
+//! - Every container drops all capabilities (adding back the spec's
+//!   `capabilities`), runs with `no-new-privileges`, as the spec's user
+//!   (`user: uid:gid`), with a read-only root filesystem and a tmpfs per
+//!   writable path (`/tmp` always) unless the spec says otherwise. The
+//!   volume group (`fs_group`) is a supplementary group, as Kubernetes
+//!   adds it. Ports below 1024 need nothing for a non-root process: Docker
+//!   lets every container bind them (`ip_unprivileged_port_start=0`).
 //! - Compose runs one instance of each service: `replicas` and `autoscale`
 //!   are Kubernetes' business, and a published host port can be bound once.
 //! - The services of the roles get the generated configs bind-mounted
@@ -28,7 +35,7 @@ use serde::Serialize;
 use super::wiring::{self, Mount};
 use super::{Engine, TemplateError};
 use crate::duration;
-use crate::model::{Health, HealthCheck, Platform, Port, Service};
+use crate::model::{Health, HealthCheck, Platform, Port, Security, Service};
 use crate::quantity;
 use crate::spec::Probe;
 
@@ -82,6 +89,17 @@ pub struct ComposeService {
     pub restart: &'static str,
     pub cpus: Option<String>,
     pub memory: Option<String>,
+    /// `uid[:gid]`, when the spec names the user (`0` for root).
+    pub user: Option<String>,
+    /// Supplementary groups: the volume group, as Kubernetes adds it.
+    pub group_add: Vec<String>,
+    pub read_only: bool,
+    /// Paths that get a tmpfs.
+    pub tmpfs: Vec<String>,
+    pub cap_drop: Vec<&'static str>,
+    pub cap_add: Vec<String>,
+    /// `no-new-privileges:true`: no setuid binary raises privileges.
+    pub security_opt: Vec<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -178,6 +196,21 @@ fn healthcheck(health: &Health) -> Healthcheck {
     }
 }
 
+/// The `user:` of a service: `uid[:gid]` as the spec says, `0` for a root
+/// start, none to keep the image's own user.
+pub fn user(sec: &Security) -> Option<String> {
+    if sec.root {
+        return Some("0".to_owned());
+    }
+    match (sec.run_as_user, sec.run_as_group) {
+        (Some(u), Some(g)) => Some(format!("{u}:{g}")),
+        (Some(u), None) => Some(u.to_string()),
+        // A group alone: compose's `user` needs a user, so the image's own
+        // user runs with the image's group.
+        (None, _) => None,
+    }
+}
+
 /// The profile name of phase `id`.
 pub fn profile_name(id: &str) -> String {
     format!("phase-{id}")
@@ -261,6 +294,19 @@ fn service(platform: &Platform, mounts: &[Mount], s: &Service) -> ComposeService
         restart: "unless-stopped",
         cpus: s.resources.cpu_millis.map(quantity::compose_cpus),
         memory: s.resources.memory_bytes.map(quantity::compose_memory),
+        user: user(&s.security),
+        group_add: s
+            .security
+            .fs_group
+            .filter(|g| Some(*g) != s.security.run_as_group)
+            .map(|g| g.to_string())
+            .into_iter()
+            .collect(),
+        read_only: s.security.read_only_root,
+        tmpfs: s.security.scratch_paths(&s.volumes),
+        cap_drop: vec!["ALL"],
+        cap_add: s.security.capabilities.clone(),
+        security_opt: vec!["no-new-privileges:true"],
     }
 }
 

@@ -37,6 +37,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/kubernetes/namespace.yaml.j2"),
     ),
     (
+        "kubernetes/network-policies.yaml.j2",
+        include_str!("../../templates/kubernetes/network-policies.yaml.j2"),
+    ),
+    (
+        "kubernetes/network-policy.j2",
+        include_str!("../../templates/kubernetes/network-policy.j2"),
+    ),
+    (
         "kubernetes/pod.yaml.j2",
         include_str!("../../templates/kubernetes/pod.yaml.j2"),
     ),

@@ -35,15 +35,33 @@
 
 use serde::Serialize;
 
+use super::network_policy::{self, Policy, PolicyPort};
 use super::nginx::{self, Flavour};
+use super::traffic::{self, Edge};
 use super::wiring::{self, Mount};
 use super::{Engine, TemplateError, kong, prometheus};
 use crate::duration;
 use crate::model::{Health, HealthCheck, Platform, Service};
-use crate::spec::Protocol;
+use crate::spec::{Protocol, SecretDelivery};
 
 /// Storage a volume claim requests when the spec gives no size.
 pub const VOLUME_SIZE: &str = "1Gi";
+
+/// Where secret files are, under docker-compose and Kubernetes alike.
+pub const SECRETS_DIR: &str = "/run/secrets";
+
+/// Where Kubernetes clients look for the service account token.
+pub const TOKEN_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/// File mode of secret and token files: readable, not writable.
+pub const READ_ONLY_MODE: u32 = 0o444;
+
+/// How long a projected token lives; the kubelet renews it before then.
+pub const TOKEN_SECONDS: u32 = 3607;
+
+/// Names of the pod volumes platgen adds.
+const SECRETS_VOLUME: &str = "platgen-secrets";
+const TOKEN_VOLUME: &str = "kube-api-access";
 
 /// What `kubernetes/service.yaml.j2` receives: one service's workload and
 /// the objects around it.
@@ -71,6 +89,10 @@ pub struct Workload {
     /// `ClusterIP` or `LoadBalancer`.
     pub service_type: &'static str,
     pub autoscale: Option<Autoscale>,
+    /// The PodDisruptionBudget's `maxUnavailable`, for a service that runs
+    /// more than one pod.
+    pub disruption_budget: Option<u32>,
+    pub network_policy: Policy,
 }
 
 /// A pod template: what every workload kind (Deployment, StatefulSet, and
@@ -79,8 +101,51 @@ pub struct Workload {
 pub struct Pod {
     pub labels: Vec<Label>,
     pub annotations: Vec<KeyValue>,
+    /// The ServiceAccount the pod runs as; `None` for the namespace's
+    /// default one.
+    pub service_account: Option<String>,
+    /// Always false: a pod that calls the API gets its token as a projected
+    /// volume instead (see [`PodVolume::ServiceAccountToken`]).
+    pub automount_service_account_token: bool,
+    pub security: PodSecurity,
+    /// Spread over nodes and zones (services with more than one pod).
+    pub spread: Vec<Spread>,
     pub containers: Vec<Container>,
     pub volumes: Vec<PodVolume>,
+}
+
+/// The pod's `securityContext`.
+#[derive(Debug, Serialize)]
+pub struct PodSecurity {
+    pub run_as_non_root: bool,
+    pub run_as_user: Option<u32>,
+    pub run_as_group: Option<u32>,
+    pub fs_group: Option<u32>,
+    /// `OnRootMismatch` with an `fs_group`: changing the owner of every file
+    /// of a large volume on every start would delay it by minutes.
+    pub fs_group_change_policy: Option<&'static str>,
+    /// `RuntimeDefault`.
+    pub seccomp_profile: &'static str,
+    pub sysctls: Vec<KeyValue>,
+}
+
+/// A `topologySpreadConstraints` entry.
+#[derive(Debug, Serialize)]
+pub struct Spread {
+    pub topology_key: &'static str,
+    /// `ScheduleAnyway`: a cluster without zones, or with fewer nodes than
+    /// pods, still runs every pod.
+    pub when_unsatisfiable: &'static str,
+    pub selector: Vec<Label>,
+}
+
+/// A container's `securityContext`.
+#[derive(Debug, Serialize)]
+pub struct ContainerSecurity {
+    pub allow_privilege_escalation: bool,
+    pub read_only_root_filesystem: bool,
+    pub drop: Vec<&'static str>,
+    pub add: Vec<String>,
 }
 
 /// One container of a pod.
@@ -99,6 +164,7 @@ pub struct Container {
     pub startup: Option<Probe>,
     pub readiness: Option<Probe>,
     pub liveness: Option<Probe>,
+    pub security: ContainerSecurity,
     pub mounts: Vec<VolumeMount>,
 }
 
@@ -131,6 +197,23 @@ pub struct VolumeMount {
 pub enum PodVolume {
     /// A ConfigMap of generated configs.
     ConfigMap { name: String, config_map: String },
+    /// Scratch space for a writable path.
+    EmptyDir { name: String },
+    /// Keys of the platform's Secret, as files.
+    Secret {
+        name: String,
+        secret: String,
+        keys: Vec<String>,
+        /// `0444` as a number (YAML readers disagree about octal).
+        default_mode: u32,
+    },
+    /// A short-lived token for the Kubernetes API, with the cluster's CA
+    /// and the namespace: what automounting would give, stated explicitly.
+    ServiceAccountToken {
+        name: String,
+        expiration_seconds: u32,
+        default_mode: u32,
+    },
 }
 
 #[derive(Debug, Serialize)]
@@ -140,7 +223,7 @@ pub struct VolumeClaim {
     pub size: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Label {
     pub key: String,
     pub value: String,
@@ -185,6 +268,11 @@ pub struct Autoscale {
 pub struct Overview {
     pub namespace: String,
     pub labels: Vec<Label>,
+    /// The namespace's labels: `labels` and the Pod Security Admission
+    /// levels.
+    pub namespace_labels: Vec<Label>,
+    /// The ports every pod may reach for DNS.
+    pub dns_ports: Vec<PolicyPort>,
     /// The manifest files, in the order `kubectl apply` should read them.
     pub resources: Vec<String>,
     /// The Secret that holds every secret the services read.
@@ -382,20 +470,119 @@ fn config_hash(s: &Service) -> String {
     fingerprint(&hashed)
 }
 
-fn container(platform: &Platform, mine: &[&Mount], s: &Service) -> Container {
-    let secret = secret_name(platform);
-    let env: Vec<EnvVar> = s
-        .secrets
+/// Whether the service runs more than one pod (and so gets a disruption
+/// budget and is spread over nodes and zones).
+pub fn runs_several(s: &Service) -> bool {
+    s.autoscale.is_some() || s.replicas > 1
+}
+
+/// The volume name of a scratch path: `scratch-` and the path as a DNS
+/// label, numbered when two paths would give the same name.
+fn scratch_names(paths: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for path in paths {
+        let mut label: String = path
+            .trim_matches('/')
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        while label.contains("--") {
+            label = label.replace("--", "-");
+        }
+        let base: String = format!("scratch-{}", label.trim_matches('-'))
+            .chars()
+            .take(56)
+            .collect();
+        let base = base.trim_end_matches('-').to_owned();
+        let mut name = base.clone();
+        let mut n = 2;
+        while names.contains(&name) {
+            name = format!("{base}-{n}");
+            n += 1;
+        }
+        names.push(name);
+    }
+    names
+}
+
+/// The lowest container port below 1024 of a service that does not run as
+/// root: the pod lets unprivileged processes bind from there
+/// (`net.ipv4.ip_unprivileged_port_start`, a sysctl Kubernetes counts as
+/// safe). Adding `NET_BIND_SERVICE` would not do: Kubernetes cannot give a
+/// non-root process a capability its binary does not carry.
+pub fn unprivileged_port_start(s: &Service) -> Option<u16> {
+    if s.security.root {
+        return None;
+    }
+    s.ports
         .iter()
-        .map(|x| EnvVar {
-            name: x.env.clone(),
-            value: None,
-            secret: Some(SecretKey {
-                name: secret.clone(),
-                key: x.name.clone(),
-            }),
+        .map(|p| p.container.low)
+        .filter(|p| *p < 1024)
+        .min()
+}
+
+fn pod_security(s: &Service) -> PodSecurity {
+    let sec = &s.security;
+    let fs_group = sec.volume_group();
+    PodSecurity {
+        run_as_non_root: !sec.root,
+        run_as_user: if sec.root { Some(0) } else { sec.run_as_user },
+        run_as_group: sec.run_as_group,
+        fs_group,
+        fs_group_change_policy: fs_group.map(|_| "OnRootMismatch"),
+        seccomp_profile: "RuntimeDefault",
+        sysctls: unprivileged_port_start(s)
+            .map(|port| KeyValue {
+                key: "net.ipv4.ip_unprivileged_port_start".into(),
+                value: port.to_string(),
+            })
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// The secrets the container reads as files, each once, in spec order.
+fn secret_files(s: &Service) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for x in &s.secrets {
+        if x.delivery == SecretDelivery::File && !names.contains(&x.name) {
+            names.push(x.name.clone());
+        }
+    }
+    names
+}
+
+/// The container's secret variables: the path of a secret file, or (for an
+/// image that reads only the variable) the Secret's key itself.
+fn secret_env(platform: &Platform, s: &Service) -> Vec<EnvVar> {
+    let secret = secret_name(platform);
+    s.secrets
+        .iter()
+        .map(|x| match x.delivery {
+            SecretDelivery::File => EnvVar {
+                name: x.file_env.clone(),
+                value: Some(format!("{SECRETS_DIR}/{}", x.name)),
+                secret: None,
+            },
+            SecretDelivery::Variable => EnvVar {
+                name: x.env.clone(),
+                value: None,
+                secret: Some(SecretKey {
+                    name: secret.clone(),
+                    key: x.name.clone(),
+                }),
+            },
         })
-        .collect();
+        .collect()
+}
+
+fn container(platform: &Platform, mine: &[&Mount], s: &Service) -> Container {
     let retries = u64::from(s.health.as_ref().map_or(3, |h| h.retries.max(1)));
     let startup = s.health.as_ref().and_then(|h| {
         let period = h.interval_ms.max(1);
@@ -419,18 +606,52 @@ fn container(platform: &Platform, mine: &[&Mount], s: &Service) -> Container {
         sub_path: Some(m.key.to_owned()),
         read_only: true,
     }));
+    let scratch = s.security.scratch_paths(&s.volumes);
+    for (name, path) in scratch_names(&scratch).into_iter().zip(&scratch) {
+        mounts.push(VolumeMount {
+            name,
+            mount_path: path.clone(),
+            sub_path: None,
+            read_only: false,
+        });
+    }
+    // One file per secret, not the directory: a volume over /run/secrets
+    // would leave no room for the service account token under /var/run
+    // (the same directory in most images).
+    for name in secret_files(s) {
+        mounts.push(VolumeMount {
+            name: SECRETS_VOLUME.to_owned(),
+            mount_path: format!("{SECRETS_DIR}/{name}"),
+            sub_path: Some(name),
+            read_only: true,
+        });
+    }
+    if s.security.kubernetes_api {
+        mounts.push(VolumeMount {
+            name: TOKEN_VOLUME.to_owned(),
+            mount_path: TOKEN_DIR.to_owned(),
+            sub_path: None,
+            read_only: true,
+        });
+    }
     Container {
         name: s.name.clone(),
         image: s.image.clone(),
         args: s.command.clone(),
         ports: ports(s),
         env_from: (!s.env.is_empty()).then(|| env_config_map(s)),
-        env,
+        env: secret_env(platform, s),
         requests,
         limits,
         startup,
         readiness: s.health.as_ref().map(|h| probe(h, retries)),
         liveness: s.health.as_ref().map(|h| liveness(h, retries)),
+        security: ContainerSecurity {
+            allow_privilege_escalation: false,
+            read_only_root_filesystem: s.security.read_only_root,
+            drop: vec!["ALL"],
+            add: s.security.capabilities.clone(),
+        },
         mounts,
     }
 }
@@ -440,28 +661,78 @@ fn env_config_map(s: &Service) -> String {
     format!("{}-env", s.name)
 }
 
-fn pod(platform: &Platform, mounts: &[Mount], s: &Service) -> Pod {
-    let mine: Vec<&Mount> = mounts.iter().filter(|m| m.service == s.name).collect();
+fn pod_volumes(platform: &Platform, mine: &[&Mount], s: &Service) -> Vec<PodVolume> {
     let mut config_maps: Vec<&str> = mine.iter().map(|m| m.config_map).collect();
     config_maps.dedup();
+    let mut volumes: Vec<PodVolume> = config_maps
+        .iter()
+        .map(|c| PodVolume::ConfigMap {
+            name: (*c).to_owned(),
+            config_map: (*c).to_owned(),
+        })
+        .collect();
+    let scratch = s.security.scratch_paths(&s.volumes);
+    volumes.extend(
+        scratch_names(&scratch)
+            .into_iter()
+            .map(|name| PodVolume::EmptyDir { name }),
+    );
+    let files = secret_files(s);
+    if !files.is_empty() {
+        volumes.push(PodVolume::Secret {
+            name: SECRETS_VOLUME.to_owned(),
+            secret: secret_name(platform),
+            keys: files,
+            default_mode: READ_ONLY_MODE,
+        });
+    }
+    if s.security.kubernetes_api {
+        volumes.push(PodVolume::ServiceAccountToken {
+            name: TOKEN_VOLUME.to_owned(),
+            expiration_seconds: TOKEN_SECONDS,
+            default_mode: READ_ONLY_MODE,
+        });
+    }
+    volumes
+}
+
+fn pod(platform: &Platform, mounts: &[Mount], s: &Service) -> Pod {
+    let mine: Vec<&Mount> = mounts.iter().filter(|m| m.service == s.name).collect();
+    let mut annotations = vec![KeyValue {
+        key: "platgen/config-hash".into(),
+        value: config_hash(s),
+    }];
+    if let Some(reason) = &s.security.reason {
+        annotations.push(KeyValue {
+            key: "platgen/security-reason".into(),
+            value: reason.clone(),
+        });
+    }
+    let spread = if runs_several(s) {
+        ["kubernetes.io/hostname", "topology.kubernetes.io/zone"]
+            .into_iter()
+            .map(|topology_key| Spread {
+                topology_key,
+                when_unsatisfiable: "ScheduleAnyway",
+                selector: selector(platform, s),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Pod {
         labels: labels(platform, s),
-        annotations: vec![KeyValue {
-            key: "platgen/config-hash".into(),
-            value: config_hash(s),
-        }],
+        annotations,
+        service_account: None,
+        automount_service_account_token: false,
+        security: pod_security(s),
+        spread,
         containers: vec![container(platform, &mine, s)],
-        volumes: config_maps
-            .iter()
-            .map(|c| PodVolume::ConfigMap {
-                name: (*c).to_owned(),
-                config_map: (*c).to_owned(),
-            })
-            .collect(),
+        volumes: pod_volumes(platform, &mine, s),
     }
 }
 
-fn workload(platform: &Platform, mounts: &[Mount], s: &Service) -> Workload {
+fn workload(platform: &Platform, mounts: &[Mount], edges: &[Edge], s: &Service) -> Workload {
     Workload {
         name: s.name.clone(),
         namespace: platform.name.clone(),
@@ -502,6 +773,8 @@ fn workload(platform: &Platform, mounts: &[Mount], s: &Service) -> Workload {
             max: a.max,
             cpu_percent: a.cpu_percent,
         }),
+        disruption_budget: runs_several(s).then_some(1),
+        network_policy: network_policy::policy(platform, edges, s),
     }
 }
 
@@ -523,6 +796,45 @@ fn configs(platform: &Platform, engine: &Engine) -> Result<Vec<(String, String)>
     Ok(files)
 }
 
+/// Capabilities the Pod Security Standards' baseline level allows to add.
+const BASELINE_CAPABILITIES: &[&str] = &[
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+];
+
+/// The strictest Pod Security Standard every pod of the platform meets, so
+/// the namespace can enforce it: `restricted` when no container starts as
+/// root and none adds a capability but `NET_BIND_SERVICE`; `baseline` when
+/// the capabilities stay within baseline's list; else `privileged`.
+pub fn pod_security_level(platform: &Platform) -> &'static str {
+    let caps = || {
+        platform
+            .services
+            .iter()
+            .flat_map(|s| s.security.capabilities.iter())
+    };
+    if caps().any(|c| !BASELINE_CAPABILITIES.contains(&c.as_str())) {
+        "privileged"
+    } else if platform.services.iter().any(|s| s.security.root)
+        || caps().any(|c| c != "NET_BIND_SERVICE")
+    {
+        "baseline"
+    } else {
+        "restricted"
+    }
+}
+
 /// Renders the namespace, one manifest per service, the generated configs
 /// and the kustomization.
 pub fn render(
@@ -530,6 +842,7 @@ pub fn render(
     engine: &Engine,
 ) -> Result<Vec<(String, String)>, TemplateError> {
     let mounts = wiring::mounts(platform);
+    let edges = traffic::edges(platform);
     let mut files = configs(platform, engine)?;
     let mut config_maps: Vec<ConfigMapFiles> = Vec::new();
     for m in &mounts {
@@ -542,9 +855,12 @@ pub fn render(
             }),
         }
     }
-    let mut resources = vec!["namespace.yaml".to_owned()];
+    let mut resources = vec![
+        "namespace.yaml".to_owned(),
+        "network-policies.yaml".to_owned(),
+    ];
     for s in &platform.services {
-        let w = workload(platform, &mounts, s);
+        let w = workload(platform, &mounts, &edges, s);
         let file = format!("{}.yaml", s.name);
         files.push((
             format!("kubernetes/{file}"),
@@ -553,18 +869,32 @@ pub fn render(
         resources.push(file);
     }
     let secrets = platform.secret_names();
+    let labels = vec![
+        Label {
+            key: "app.kubernetes.io/part-of".into(),
+            value: platform.name.clone(),
+        },
+        Label {
+            key: "app.kubernetes.io/managed-by".into(),
+            value: "platgen".into(),
+        },
+    ];
+    let mut namespace_labels = labels.clone();
+    for (mode, level) in [
+        ("enforce", pod_security_level(platform)),
+        ("warn", "restricted"),
+        ("audit", "restricted"),
+    ] {
+        namespace_labels.push(Label {
+            key: format!("pod-security.kubernetes.io/{mode}"),
+            value: level.to_owned(),
+        });
+    }
     let cx = Overview {
         namespace: platform.name.clone(),
-        labels: vec![
-            Label {
-                key: "app.kubernetes.io/part-of".into(),
-                value: platform.name.clone(),
-            },
-            Label {
-                key: "app.kubernetes.io/managed-by".into(),
-                value: "platgen".into(),
-            },
-        ],
+        labels,
+        namespace_labels,
+        dns_ports: network_policy::dns_ports(),
         resources,
         secret_name: secret_name(platform),
         secrets,
@@ -573,6 +903,10 @@ pub fn render(
     files.push((
         "kubernetes/namespace.yaml".to_owned(),
         engine.render("kubernetes/namespace.yaml.j2", &cx)?,
+    ));
+    files.push((
+        "kubernetes/network-policies.yaml".to_owned(),
+        engine.render("kubernetes/network-policies.yaml.j2", &cx)?,
     ));
     files.push((
         "kubernetes/kustomization.yaml".to_owned(),

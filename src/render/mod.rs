@@ -10,8 +10,10 @@ pub mod compose;
 pub mod engine;
 pub mod kong;
 pub mod kubernetes;
+pub mod network_policy;
 pub mod nginx;
 pub mod prometheus;
+pub mod traffic;
 pub mod wiring;
 
 use std::fmt;

@@ -7,4 +7,5 @@ mod configs;
 mod render;
 mod render_cli;
 mod schema;
+mod security;
 mod support;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use platgen::check;
 use platgen::model::Platform;
 use platgen::render::{self, Engine, OutFile, Target};
+use platgen::spec::SecretDelivery;
 use serde::Deserialize;
 
 use crate::support::root;
@@ -100,9 +101,9 @@ fn every_file_starts_with_the_header_and_ends_with_one_newline() {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Compose {
+pub struct Compose {
     name: String,
-    services: BTreeMap<String, ComposeService>,
+    pub services: BTreeMap<String, ComposeService>,
     #[serde(default)]
     volumes: BTreeMap<String, BTreeMap<String, String>>,
     #[serde(default)]
@@ -117,7 +118,7 @@ struct ComposeSecret {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ComposeService {
+pub struct ComposeService {
     image: String,
     #[serde(default)]
     command: Option<Vec<String>>,
@@ -125,7 +126,7 @@ struct ComposeService {
     profiles: Vec<String>,
     restart: String,
     #[serde(default)]
-    ports: Vec<String>,
+    pub ports: Vec<String>,
     #[serde(default)]
     expose: Vec<String>,
     #[serde(default)]
@@ -140,6 +141,17 @@ struct ComposeService {
     secrets: Vec<String>,
     #[serde(default)]
     deploy: Option<Deploy>,
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub group_add: Vec<String>,
+    pub read_only: bool,
+    #[serde(default)]
+    pub tmpfs: Vec<String>,
+    pub cap_drop: Vec<String>,
+    #[serde(default)]
+    pub cap_add: Vec<String>,
+    pub security_opt: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -300,6 +312,10 @@ fn kubernetes_manifests_parse_strictly_and_fit_together() {
             &documents(file(&files, "kubernetes/namespace.yaml"))[0],
             "namespace",
         );
+        for doc in documents(file(&files, "kubernetes/network-policies.yaml")) {
+            let _: k8s_openapi::api::networking::v1::NetworkPolicy =
+                strict(&doc, "network-policies.yaml");
+        }
         assert_eq!(ns.metadata.name.as_deref(), Some(platform.name.as_str()));
 
         for s in &platform.services {
@@ -322,6 +338,8 @@ fn check_service_manifest(
     use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
     use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
     use k8s_openapi::api::core::v1::{ConfigMap, PodTemplateSpec, Service};
+    use k8s_openapi::api::networking::v1::NetworkPolicy;
+    use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 
     let mut template: Option<PodTemplateSpec> = None;
     let mut selector = None;
@@ -390,6 +408,20 @@ fn check_service_manifest(
                     )
                 );
             }
+            "PodDisruptionBudget" => {
+                let pdb: PodDisruptionBudget = strict(&doc, &what);
+                let spec = pdb.spec.unwrap();
+                assert!(s.autoscale.is_some() || s.replicas > 1, "{what}");
+                assert_eq!(spec.selector.unwrap().match_labels, selector.clone());
+            }
+            "NetworkPolicy" => {
+                let np: NetworkPolicy = strict(&doc, &what);
+                assert_eq!(
+                    np.spec.unwrap().pod_selector.unwrap().match_labels,
+                    selector.clone(),
+                    "{what}: selects its own pods"
+                );
+            }
             other => panic!("{what}: unexpected kind {other}"),
         }
         kinds.push(kind);
@@ -398,6 +430,11 @@ fn check_service_manifest(
         kinds.contains(&"HorizontalPodAutoscaler".to_owned()),
         s.autoscale.is_some()
     );
+    assert_eq!(
+        kinds.contains(&"PodDisruptionBudget".to_owned()),
+        s.autoscale.is_some() || s.replicas > 1
+    );
+    assert!(kinds.contains(&"NetworkPolicy".to_owned()), "{path}");
     let template = template.unwrap_or_else(|| panic!("{path}: no workload"));
     let labels = template.metadata.unwrap().labels.unwrap();
     for (k, v) in selector.unwrap() {
@@ -419,6 +456,8 @@ fn check_service_manifest(
         s.health.is_some(),
         "{path}"
     );
+    // Secrets read as files get the file's path in their `_FILE` variable;
+    // those an image reads only as a variable come from the Secret.
     let secret_env: Vec<&str> = container
         .env
         .iter()
@@ -427,7 +466,13 @@ fn check_service_manifest(
         .collect();
     assert_eq!(
         secret_env,
-        s.secrets.iter().map(|x| x.env.as_str()).collect::<Vec<_>>()
+        s.secrets
+            .iter()
+            .map(|x| match x.delivery {
+                SecretDelivery::File => x.file_env.as_str(),
+                SecretDelivery::Variable => x.env.as_str(),
+            })
+            .collect::<Vec<_>>()
     );
 }
 
