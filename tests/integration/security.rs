@@ -331,6 +331,36 @@ fn network_policies_allow_exactly_the_traffic_the_spec_implies() {
     }
 }
 
+#[test]
+fn the_root_platforms_allow_list_has_the_expected_shape() {
+    // A few flows read off the root platform by hand: if the derivation
+    // above and the renderer were wrong the same way, these would still
+    // catch it.
+    let platform = platform(&root().join("platform.yaml"));
+    let flows = expected(&platform);
+    let has = |from: &str, to: &str, port: u16| {
+        flows
+            .iter()
+            .any(|f| f.0 == from && f.1 == to && f.3 <= port && port <= f.4)
+    };
+    assert!(has("nags-api", "postgres", 5432));
+    assert!(has("nginx", "kong", 8000), "gateway routes go through kong");
+    assert!(has("kong", "nags-audit", 8080), "kong serves /audit");
+    assert!(
+        !has("nginx", "nags-audit", 8080),
+        "nginx never talks to a gateway service directly"
+    );
+    assert!(has("prometheus", "rabbitmq", 15692), "metrics port");
+    assert!(
+        !has("prometheus", "rabbitmq", 5672),
+        "only the metrics port"
+    );
+    assert!(has("grafana", "prometheus", 9090));
+    assert!(has("nags-api", "jaeger", 4318), "connects_to");
+    assert!(!has("postgres", "nags-api", 8080), "no traffic back");
+    assert!(!has("nags-api", "vault", 8200), "nothing unsaid");
+}
+
 /// The pod template of a service's workload.
 fn pod_template(files: &[OutFile], s: &Service) -> PodTemplateSpec {
     let path = format!("kubernetes/{}.yaml", s.name);
