@@ -435,6 +435,23 @@ mod tests {
     }
 
     #[test]
+    fn the_user_is_uid_and_gid_or_root() {
+        let mut sec = Security {
+            run_as_user: Some(70),
+            run_as_group: Some(70),
+            ..Security::default()
+        };
+        assert_eq!(user(&sec).as_deref(), Some("70:70"));
+        sec.run_as_group = None;
+        assert_eq!(user(&sec).as_deref(), Some("70"));
+        sec.run_as_user = None;
+        sec.run_as_group = Some(5);
+        assert_eq!(user(&sec), None, "a group alone keeps the image's user");
+        sec.root = true;
+        assert_eq!(user(&sec).as_deref(), Some("0"));
+    }
+
+    #[test]
     fn dollars_are_escaped_for_compose() {
         assert_eq!(escape("pa$word${HOME}"), "pa$$word$${HOME}");
     }

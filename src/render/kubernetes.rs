@@ -936,6 +936,25 @@ mod tests {
     }
 
     #[test]
+    fn scratch_volumes_get_distinct_dns_label_names() {
+        let paths: Vec<String> = ["/tmp", "/var/cache/nginx", "/var_cache/nginx", "/Run/"]
+            .iter()
+            .map(|p| (*p).to_owned())
+            .collect();
+        assert_eq!(
+            scratch_names(&paths),
+            [
+                "scratch-tmp",
+                "scratch-var-cache-nginx",
+                "scratch-var-cache-nginx-2",
+                "scratch-run"
+            ]
+        );
+        let long = vec![format!("/{}", "a".repeat(100))];
+        assert!(scratch_names(&long)[0].len() <= 63);
+    }
+
+    #[test]
     fn fingerprint_is_stable_and_separates_parts() {
         assert_eq!(fingerprint(&["a", "b"]), fingerprint(&["a", "b"]));
         assert_ne!(fingerprint(&["ab", ""]), fingerprint(&["a", "b"]));
