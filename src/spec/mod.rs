@@ -24,9 +24,33 @@ pub fn json_schema() -> schemars::Schema {
     schemars::schema_for!(Spec)
 }
 
-fn schema_value() -> &'static serde_json::Value {
-    static SCHEMA: OnceLock<serde_json::Value> = OnceLock::new();
-    SCHEMA.get_or_init(|| serde_json::to_value(json_schema()).unwrap_or_default())
+/// A schema and its compiled form.
+type SchemaPair = (serde_json::Value, schema::Compiled);
+
+/// The committed `platform.schema.json`, built into the binary, so that
+/// `check` does not generate the schema from the types at every start.
+const COMMITTED_SCHEMA: &str = include_str!("../../platform.schema.json");
+
+/// The committed schema, compiled; `None` if it does not read as JSON.
+fn committed_schema() -> Option<&'static SchemaPair> {
+    static SCHEMA: OnceLock<Option<SchemaPair>> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            let json: serde_json::Value = serde_json::from_str(COMMITTED_SCHEMA).ok()?;
+            let compiled = schema::Compiled::new(&json);
+            Some((json, compiled))
+        })
+        .as_ref()
+}
+
+/// The schema generated from the types now, compiled.
+fn generated_schema() -> &'static SchemaPair {
+    static SCHEMA: OnceLock<SchemaPair> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let json = json_schema().to_value();
+        let compiled = schema::Compiled::new(&json);
+        (json, compiled)
+    })
 }
 
 /// Reads raw bytes as a spec source. Bytes that are not UTF-8 are replaced
@@ -65,6 +89,9 @@ fn yaml_diagnostic(p: YamlProblem) -> Diagnostic {
         YamlProblemKind::Limit => "limit reached here",
         YamlProblemKind::Shape => "this value does not fit the spec",
     });
+    if let Some(help) = p.help {
+        d = d.with_help(help);
+    }
     if let Some(defined) = p.defined_at {
         d = d.with_secondary(defined, "the anchor is defined here");
     }
@@ -89,7 +116,25 @@ pub struct Parsed {
 }
 
 /// Parses a spec, reporting every problem of syntax and shape.
+///
+/// The schema pass runs against the committed schema built into the
+/// binary. A test fails while that copy is stale, but a binary built from a
+/// stale copy must still never wrongly refuse or accept a key the types
+/// define: whenever the committed schema finds a problem, or the types
+/// refuse what it accepted, the schema is generated from the types and, if
+/// it differs, the spec is checked again against that one. A spec that
+/// passes costs no generation; only one that fails pays for the second look.
 pub fn parse(source: &SourceFile) -> Parsed {
+    parse_with(source, committed_schema())
+}
+
+fn only_duplicates(problems: &[Diagnostic]) -> bool {
+    problems
+        .iter()
+        .all(|d| d.code == rules::duplicate_key::RULE.code)
+}
+
+fn parse_with(source: &SourceFile, committed: Option<&SchemaPair>) -> Parsed {
     let tree = match yaml::parse_tree(source) {
         Ok(tree) => tree,
         Err(p) => {
@@ -99,21 +144,41 @@ pub fn parse(source: &SourceFile) -> Parsed {
             };
         }
     };
-    let mut problems = schema::validate(source, &tree, schema_value());
-    let duplicates = if problems.is_empty() {
-        yaml::Duplicates::Reject
-    } else if problems
-        .iter()
-        .all(|d| d.code == rules::duplicate_key::RULE.code)
-    {
-        yaml::Duplicates::KeepFirst
-    } else {
+    let generated = || &generated_schema().1;
+    let mut checked_against_generated = committed.is_none();
+    let mut problems = schema::validate(source, &tree, committed.map_or_else(generated, |c| &c.1));
+    let mut second_look = |problems: &mut Vec<Diagnostic>| {
+        if !checked_against_generated {
+            checked_against_generated = true;
+            if committed.is_some_and(|c| c.0 != generated_schema().0) {
+                *problems = schema::validate(source, &tree, generated());
+                return true;
+            }
+        }
+        false
+    };
+    if !problems.is_empty() {
+        second_look(&mut problems);
+    }
+    // Duplicate keys alone do not stop the typed pass: it keeps the first of
+    // each, so that the rules can report everything else in the same run.
+    if !only_duplicates(&problems) {
         return Parsed {
             spec: None,
             problems,
         };
+    }
+    let typed = match yaml::from_tree::<Spec>(source, &tree) {
+        Err(_) if second_look(&mut problems) && !only_duplicates(&problems) => {
+            return Parsed {
+                spec: None,
+                problems,
+            };
+        }
+        Err(_) => yaml::from_tree::<Spec>(source, &tree),
+        ok => ok,
     };
-    match yaml::parse_typed::<Spec>(source, duplicates) {
+    match typed {
         Ok(spec) => Parsed {
             spec: Some(spec),
             problems,
@@ -125,5 +190,72 @@ pub fn parse(source: &SourceFile) -> Parsed {
                 problems,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: &str =
+        "name: demo\nservices:\n  web:\n    image: nginx:1.27.3-alpine\n    replicas: 2\n";
+
+    /// The generated schema with `Service` changed by `edit`, as a committed
+    /// copy that has fallen behind the types would be.
+    fn stale(edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>)) -> SchemaPair {
+        let mut json = json_schema().to_value();
+        let props = json["$defs"]["Service"]["properties"]
+            .as_object_mut()
+            .unwrap();
+        edit(props);
+        let compiled = schema::Compiled::new(&json);
+        (json, compiled)
+    }
+
+    #[test]
+    fn the_committed_schema_is_the_generated_one() {
+        let committed = committed_schema().expect("platform.schema.json reads as JSON");
+        assert!(
+            committed.0 == generated_schema().0,
+            "platform.schema.json is stale: run `cargo run -- schema > platform.schema.json`"
+        );
+    }
+
+    #[test]
+    fn a_stale_schema_never_refuses_a_key_the_types_define() {
+        let source = SourceFile::new("t.yaml", SPEC);
+        let behind = stale(|p| {
+            p.shift_remove("replicas");
+        });
+        let parsed = parse_with(&source, Some(&behind));
+        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+        assert_eq!(
+            parsed.spec.unwrap().services[0]
+                .value
+                .replicas
+                .as_ref()
+                .map(|r| r.value),
+            Some(2)
+        );
+    }
+
+    #[test]
+    fn a_stale_schema_never_accepts_a_key_the_types_do_not_define() {
+        let text = SPEC.replace("replicas: 2", "bogus: 2");
+        let source = SourceFile::new("t.yaml", text.as_str());
+        let ahead = stale(|p| {
+            p.insert("bogus".into(), serde_json::json!({"type": "integer"}));
+        });
+        let parsed = parse_with(&source, Some(&ahead));
+        assert!(parsed.spec.is_none());
+        assert_eq!(parsed.problems.len(), 1, "{:?}", parsed.problems);
+        assert_eq!(parsed.problems[0].code, rules::unknown_key::RULE.code);
+    }
+
+    #[test]
+    fn an_unreadable_committed_schema_falls_back_to_the_types() {
+        let source = SourceFile::new("t.yaml", SPEC);
+        let parsed = parse_with(&source, None);
+        assert!(parsed.spec.is_some() && parsed.problems.is_empty());
     }
 }

@@ -7,7 +7,13 @@
 //! against the published schema is exactly what platgen accepts. It
 //! understands the subset of JSON Schema that schemars generates; a unit
 //! test walks the generated schema to make sure no other keyword appears.
+//!
+//! The JSON Schema is compiled once into a [`Compiled`] table (references
+//! resolved, types and properties looked up ahead of time), so checking a
+//! value costs a few comparisons, not a walk through JSON maps. Paths for
+//! messages (`services.api.ports[0]`) are only written out for a problem.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use serde_json::{Map, Value as Json};
@@ -18,11 +24,287 @@ use crate::diag::Diagnostic;
 use crate::source::{SourceFile, Span};
 use crate::suggest;
 
+/// A JSON Schema type, as the `type` keyword names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ty {
+    Null,
+    Boolean,
+    Integer,
+    Number,
+    String,
+    Array,
+    Object,
+}
+
+impl Ty {
+    fn from_name(name: &str) -> Option<Ty> {
+        Some(match name {
+            "null" => Ty::Null,
+            "boolean" => Ty::Boolean,
+            "integer" => Ty::Integer,
+            "number" => Ty::Number,
+            "string" => Ty::String,
+            "array" => Ty::Array,
+            "object" => Ty::Object,
+            _ => return None,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Ty::Null => "null",
+            Ty::Boolean => "boolean",
+            Ty::Integer => "integer",
+            Ty::Number => "number",
+            Ty::String => "string",
+            Ty::Array => "array",
+            Ty::Object => "object",
+        }
+    }
+
+    fn admits(self, value: &Value) -> bool {
+        matches!(
+            (self, value),
+            (Ty::Null, Value::Null)
+                | (Ty::Boolean, Value::Bool(_))
+                | (Ty::Integer | Ty::Number, Value::Int(_))
+                | (Ty::Number, Value::Float(_))
+                | (Ty::String, Value::Str)
+                | (Ty::Array, Value::Seq(_))
+                | (Ty::Object, Value::Map(_))
+        )
+    }
+}
+
+/// What `additionalProperties` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Additional {
+    /// Not given, or `true`.
+    Allowed,
+    /// `false`.
+    Forbidden,
+    /// A schema every other value must meet.
+    Schema(usize),
+}
+
+/// One compiled schema: its `$ref`s resolved to indices into [`Compiled::nodes`].
+#[derive(Debug, Clone, Default)]
+struct SchemaNode {
+    /// `anyOf` or `oneOf`.
+    branches: Option<Vec<usize>>,
+    /// `enum`, or `const` as an enum of one; only its strings (the spec's
+    /// enums are names).
+    allowed: Option<Vec<String>>,
+    /// Whether `const` is given, and its string if it is one.
+    has_const: bool,
+    const_str: Option<String>,
+    /// `type`, in the schema's order.
+    types: Option<Vec<Ty>>,
+    /// Every type this schema admits, following branches, in order.
+    all_types: Vec<Ty>,
+    properties: Option<Vec<(String, usize)>>,
+    additional: Option<Additional>,
+    required: Vec<String>,
+    min_items: Option<u64>,
+    max_items: Option<u64>,
+    prefix_items: Vec<usize>,
+    items: Option<usize>,
+    /// The bounds an integer must lie in (`format`, `minimum`, `maximum`).
+    int_range: (i128, i128),
+}
+
+/// The spec's schema, compiled for checking.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    nodes: Vec<SchemaNode>,
+    root: usize,
+}
+
+struct Compiler<'j> {
+    root: &'j Json,
+    nodes: Vec<SchemaNode>,
+    /// `$defs` name -> its node, so that every definition is compiled once.
+    defs: HashMap<&'j str, usize>,
+}
+
+fn obj(schema: &Json) -> Option<&Map<String, Json>> {
+    schema.as_object()
+}
+
+impl<'j> Compiler<'j> {
+    /// Follows a chain of `$ref` (short; the bound only guards against a cycle).
+    fn resolve(&self, mut schema: &'j Json) -> (&'j Json, Option<&'j str>) {
+        let mut name = None;
+        for _ in 0..16 {
+            let Some(reference) = obj(schema)
+                .and_then(|o| o.get("$ref"))
+                .and_then(Json::as_str)
+            else {
+                break;
+            };
+            let def = reference.trim_start_matches("#/$defs/");
+            match self.root.get("$defs").and_then(|d| d.get(def)) {
+                Some(target) => {
+                    schema = target;
+                    name = Some(def);
+                }
+                None => break,
+            }
+        }
+        (schema, name)
+    }
+
+    fn compile(&mut self, schema: &'j Json) -> usize {
+        let (schema, def) = self.resolve(schema);
+        if let Some(def) = def
+            && let Some(&id) = self.defs.get(def)
+        {
+            return id;
+        }
+        let id = self.nodes.len();
+        self.nodes.push(SchemaNode::default());
+        if let Some(def) = def {
+            self.defs.insert(def, id);
+        }
+        let Some(o) = obj(schema) else {
+            // `true`, or anything that is not a schema: admits everything.
+            self.nodes[id].int_range = (i128::from(i64::MIN), i128::from(i64::MAX));
+            return id;
+        };
+        let mut node = SchemaNode {
+            int_range: int_range(o),
+            ..SchemaNode::default()
+        };
+        if let Some(bs) = o
+            .get("anyOf")
+            .or_else(|| o.get("oneOf"))
+            .and_then(Json::as_array)
+        {
+            node.branches = Some(bs.iter().map(|b| self.compile(b)).collect());
+        }
+        if let Some(values) = o.get("enum").and_then(Json::as_array) {
+            node.allowed = Some(strings(values.iter()));
+        } else if let Some(only) = o.get("const") {
+            node.allowed = Some(strings(std::iter::once(only)));
+        }
+        node.has_const = o.contains_key("const");
+        node.const_str = o.get("const").and_then(Json::as_str).map(str::to_owned);
+        node.types = match o.get("type") {
+            Some(Json::String(t)) => Some(Ty::from_name(t).into_iter().collect()),
+            Some(Json::Array(ts)) => Some(
+                ts.iter()
+                    .filter_map(Json::as_str)
+                    .filter_map(Ty::from_name)
+                    .collect(),
+            ),
+            _ => None,
+        };
+        if let Some(props) = o.get("properties").and_then(Json::as_object) {
+            node.properties = Some(
+                props
+                    .iter()
+                    .map(|(k, v)| (k.clone(), self.compile(v)))
+                    .collect(),
+            );
+        }
+        node.additional = match o.get("additionalProperties") {
+            Some(extra @ Json::Object(_)) => Some(Additional::Schema(self.compile(extra))),
+            Some(Json::Bool(false)) => Some(Additional::Forbidden),
+            Some(_) => Some(Additional::Allowed),
+            None => None,
+        };
+        node.required = o
+            .get("required")
+            .and_then(Json::as_array)
+            .map(|r| {
+                r.iter()
+                    .filter_map(Json::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        node.min_items = o.get("minItems").and_then(Json::as_u64);
+        node.max_items = o.get("maxItems").and_then(Json::as_u64);
+        if let Some(prefix) = o.get("prefixItems").and_then(Json::as_array) {
+            node.prefix_items = prefix.iter().map(|p| self.compile(p)).collect();
+        }
+        if let Some(items) = o.get("items").filter(|s| s.is_object()) {
+            node.items = Some(self.compile(items));
+        }
+        self.nodes[id] = node;
+        id
+    }
+
+    /// Fills in every node's `all_types`: branches' types in order, each once;
+    /// an enum is a string.
+    fn all_types(&self, id: usize, depth: usize) -> Vec<Ty> {
+        let node = &self.nodes[id];
+        if let Some(bs) = &node.branches {
+            let mut all = Vec::new();
+            if depth < 16 {
+                for &b in bs {
+                    for t in self.all_types(b, depth + 1) {
+                        if !all.contains(&t) {
+                            all.push(t);
+                        }
+                    }
+                }
+            }
+            return all;
+        }
+        if node.allowed.is_some() {
+            return vec![Ty::String];
+        }
+        node.types.clone().unwrap_or_default()
+    }
+}
+
+fn strings<'j>(values: impl Iterator<Item = &'j Json>) -> Vec<String> {
+    values.filter_map(Json::as_str).map(str::to_owned).collect()
+}
+
+fn int_range(o: &Map<String, Json>) -> (i128, i128) {
+    let (mut low, mut high) = match o.get("format").and_then(Json::as_str) {
+        Some("uint8") => (0, i128::from(u8::MAX)),
+        Some("uint16") => (0, i128::from(u16::MAX)),
+        Some("uint32") => (0, i128::from(u32::MAX)),
+        Some("uint64") => (0, i128::from(u64::MAX)),
+        Some("int32") => (i128::from(i32::MIN), i128::from(i32::MAX)),
+        _ => (i128::from(i64::MIN), i128::from(i64::MAX)),
+    };
+    if let Some(m) = o.get("minimum").and_then(Json::as_i64) {
+        low = low.max(i128::from(m));
+    }
+    if let Some(m) = o.get("maximum").and_then(Json::as_i64) {
+        high = high.min(i128::from(m));
+    }
+    (low, high)
+}
+
+impl Compiled {
+    /// Compiles a JSON Schema of the subset schemars generates.
+    pub fn new(schema: &Json) -> Compiled {
+        let mut c = Compiler {
+            root: schema,
+            nodes: Vec::new(),
+            defs: HashMap::new(),
+        };
+        let root = c.compile(schema);
+        for id in 0..c.nodes.len() {
+            c.nodes[id].all_types = c.all_types(id, 0);
+        }
+        Compiled {
+            nodes: c.nodes,
+            root,
+        }
+    }
+}
+
 /// Checks `tree` against `schema` and returns every problem found.
-pub fn validate(source: &SourceFile, tree: &Node, schema: &Json) -> Vec<Diagnostic> {
+pub fn validate(source: &SourceFile, tree: &Node, schema: &Compiled) -> Vec<Diagnostic> {
     let mut v = Validator {
         source,
-        root: schema,
+        schema,
         out: Vec::new(),
     };
     if tree.value == Value::Null {
@@ -38,89 +320,65 @@ pub fn validate(source: &SourceFile, tree: &Node, schema: &Json) -> Vec<Diagnost
     }
     v.check(
         tree,
-        schema,
-        &Path::root(),
+        schema.root,
+        &Path::Root,
         Span::new(tree.span.start, tree.span.start),
     );
     v.out
 }
 
 /// Where a value sits in the document, for messages: `services.api.ports[0]`.
-#[derive(Clone)]
-struct Path(String);
+/// Built on the stack as the walk descends; written out only for a problem.
+#[derive(Clone, Copy)]
+enum Path<'p> {
+    Root,
+    Key(&'p Path<'p>, &'p str),
+    Index(&'p Path<'p>, usize),
+}
 
-impl Path {
-    fn root() -> Self {
-        Self(String::new())
-    }
-    fn key(&self, key: &str) -> Self {
-        if self.0.is_empty() {
-            Self(key.to_owned())
-        } else {
-            Self(format!("{}.{key}", self.0))
+impl Path<'_> {
+    fn write(&self, out: &mut String) {
+        match self {
+            Path::Root => {}
+            Path::Key(parent, key) => {
+                parent.write(out);
+                if !matches!(parent, Path::Root) {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Path::Index(parent, i) => {
+                parent.write(out);
+                let _ = write!(out, "[{i}]");
+            }
         }
     }
-    fn index(&self, i: usize) -> Self {
-        Self(format!("{}[{i}]", self.0))
+    fn text(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        out
     }
     /// "in `services.api`", or "at the top level".
     fn place(&self) -> String {
-        if self.0.is_empty() {
+        if matches!(self, Path::Root) {
             "at the top level".to_owned()
         } else {
-            format!("in `{}`", self.0)
+            format!("in `{}`", self.text())
         }
     }
     fn subject(&self) -> String {
-        if self.0.is_empty() {
+        if matches!(self, Path::Root) {
             "the spec".to_owned()
         } else {
-            format!("`{}`", self.0)
+            format!("`{}`", self.text())
         }
     }
 }
 
 struct Validator<'a> {
     source: &'a SourceFile,
-    root: &'a Json,
+    schema: &'a Compiled,
     out: Vec<Diagnostic>,
-}
-
-fn obj(schema: &Json) -> &Map<String, Json> {
-    static EMPTY: std::sync::OnceLock<Map<String, Json>> = std::sync::OnceLock::new();
-    schema
-        .as_object()
-        .unwrap_or_else(|| EMPTY.get_or_init(Map::new))
-}
-
-/// The alternatives of an `anyOf` or `oneOf`.
-fn branches(o: &Map<String, Json>) -> Option<&[Json]> {
-    o.get("anyOf")
-        .or_else(|| o.get("oneOf"))
-        .and_then(Json::as_array)
-        .map(Vec::as_slice)
-}
-
-/// The JSON Schema types a schema allows, `None` when it does not say.
-fn types(schema: &Json) -> Option<Vec<&str>> {
-    match obj(schema).get("type")? {
-        Json::String(t) => Some(vec![t.as_str()]),
-        Json::Array(ts) => Some(ts.iter().filter_map(Json::as_str).collect()),
-        _ => None,
-    }
-}
-
-fn admits(ty: &str, value: &Value) -> bool {
-    matches!(
-        (ty, value),
-        ("null", Value::Null)
-            | ("boolean", Value::Bool(_))
-            | ("integer" | "number", Value::Int(_))
-            | ("number", Value::Float(_))
-            | ("string", Value::Str(_))
-            | ("array", Value::Seq(_))
-            | ("object", Value::Map(_))
-    )
 }
 
 fn type_phrase(ty: &str) -> &'static str {
@@ -144,63 +402,34 @@ fn join_or(items: &[String]) -> String {
     }
 }
 
+/// Maps at most this long find duplicate keys by comparison; longer ones
+/// (`services` of a large platform) by hashing.
+const LINEAR_KEYS: usize = 16;
+
 impl<'a> Validator<'a> {
-    fn resolve(&self, mut schema: &'a Json) -> &'a Json {
-        // Chains of $ref are short; the bound only guards against a cycle.
-        for _ in 0..16 {
-            let Some(reference) = obj(schema).get("$ref").and_then(Json::as_str) else {
-                break;
-            };
-            let name = reference.trim_start_matches("#/$defs/");
-            match self.root.get("$defs").and_then(|d| d.get(name)) {
-                Some(target) => schema = target,
-                None => break,
-            }
-        }
-        schema
+    fn node(&self, id: usize) -> &'a SchemaNode {
+        &self.schema.nodes[id]
     }
 
-    /// Every type any of `branches` admits, each once, in order.
-    fn union_types(&self, branches: &'a [Json]) -> Vec<&'a str> {
-        let mut all = Vec::new();
-        for b in branches {
-            for t in self.all_types(b) {
-                if !all.contains(&t) {
-                    all.push(t);
-                }
-            }
-        }
-        all
-    }
-
-    /// Every type a (resolved) schema admits, following anyOf/oneOf.
-    fn all_types(&self, schema: &'a Json) -> Vec<&'a str> {
-        let schema = self.resolve(schema);
-        let o = obj(schema);
-        if let Some(branches) = branches(o) {
-            return self.union_types(branches);
-        }
-        if o.contains_key("enum") || o.contains_key("const") {
-            return vec!["string"];
-        }
-        types(schema).unwrap_or_default()
-    }
-
-    fn describe(&self, node: &Node) -> String {
-        let text = self.source.slice(node.span);
+    fn describe(node: &Node) -> String {
+        let text = &node.text;
         match &node.value {
             Value::Null => "nothing (an empty value is null in YAML)".to_owned(),
             Value::Bool(_) => format!("the boolean `{text}`"),
             Value::Int(_) => format!("the integer `{text}`"),
             Value::Float(_) => format!("the number `{text}`"),
-            Value::Str(s) => format!("the string {s:?}"),
+            Value::Str => format!("the string {text:?}"),
             Value::Seq(_) => "a sequence".to_owned(),
             Value::Map(_) => "a mapping".to_owned(),
         }
     }
 
-    fn wrong_type(&mut self, node: &Node, expected: &[&str], path: &Path) {
-        let mut expected: Vec<&str> = expected.iter().copied().filter(|t| *t != "null").collect();
+    fn wrong_type(&mut self, node: &Node, expected: &[Ty], path: &Path) {
+        let mut expected: Vec<&str> = expected
+            .iter()
+            .map(|t| t.name())
+            .filter(|t| *t != "null")
+            .collect();
         if expected.contains(&"integer") && expected.contains(&"number") {
             expected.retain(|t| *t != "integer");
         }
@@ -209,7 +438,7 @@ impl<'a> Validator<'a> {
             "wrong type for {}: expected {}, found {}",
             path.subject(),
             join_or(&phrases),
-            self.describe(node)
+            Self::describe(node)
         );
         let mut d = Diagnostic::new(&wrong_type::RULE, node.span, message)
             .with_label(format!("expected {}", join_or(&phrases)));
@@ -220,7 +449,7 @@ impl<'a> Validator<'a> {
                 "quote it to make it a string: \"{}\"",
                 self.source.slice(node.span)
             ));
-        } else if expected == ["array"] && matches!(node.value, Value::Str(_) | Value::Int(_)) {
+        } else if expected == ["array"] && matches!(node.value, Value::Str | Value::Int(_)) {
             d = d.with_help(format!(
                 "write a list: `[{}]`",
                 self.source.slice(node.span)
@@ -233,66 +462,68 @@ impl<'a> Validator<'a> {
         self.out.push(d);
     }
 
-    fn check(&mut self, node: &Node, schema: &'a Json, path: &Path, owner: Span) {
-        let schema = self.resolve(schema);
-        let o = obj(schema);
-
-        if let Some(branches) = branches(o) {
+    fn check(&mut self, node: &Node, id: usize, path: &Path, owner: Span) {
+        let schema = self.node(id);
+        if let Some(branches) = &schema.branches {
             self.check_branches(node, branches, path, owner);
             return;
         }
-        if let Some(allowed) = o.get("enum").and_then(Json::as_array) {
-            self.check_enum(node, allowed.iter(), path);
+        if let Some(allowed) = &schema.allowed {
+            self.check_enum(node, allowed, path);
             return;
         }
-        if let Some(only) = o.get("const") {
-            self.check_enum(node, std::iter::once(only), path);
-            return;
-        }
-        if let Some(ts) = types(schema)
-            && !ts.iter().any(|t| admits(t, &node.value))
+        if let Some(ts) = &schema.types
+            && !ts.iter().any(|t| t.admits(&node.value))
         {
-            self.wrong_type(node, &ts, path);
+            self.wrong_type(node, ts, path);
             return;
         }
         match &node.value {
-            Value::Map(entries) => self.check_object(node, entries, o, path, owner),
-            Value::Seq(items) => self.check_array(node, items, o, path),
-            Value::Int(i) => self.check_integer(node, *i, o, path),
+            Value::Map(entries) => self.check_object(node, entries, schema, path, owner),
+            Value::Seq(items) => self.check_array(node, items, schema, path),
+            Value::Int(i) => self.check_integer(node, *i, schema, path),
             _ => {}
         }
     }
 
-    fn check_branches(&mut self, node: &Node, branches: &'a [Json], path: &Path, owner: Span) {
+    fn check_branches(&mut self, node: &Node, branches: &[usize], path: &Path, owner: Span) {
         // An enum written as oneOf of constants (an enum with documented variants).
-        let consts: Vec<&Json> = branches
-            .iter()
-            .filter_map(|b| obj(self.resolve(b)).get("const"))
-            .collect();
-        if !consts.is_empty() && consts.len() == branches.len() {
-            self.check_enum(node, consts.into_iter(), path);
+        if !branches.is_empty() && branches.iter().all(|&b| self.node(b).has_const) {
+            let consts: Vec<String> = branches
+                .iter()
+                .filter_map(|&b| self.node(b).const_str.clone())
+                .collect();
+            self.check_enum(node, &consts, path);
             return;
         }
-        let fitting: Vec<&Json> = branches
+        let fitting: Vec<usize> = branches
             .iter()
-            .filter(|b| self.all_types(b).iter().any(|t| admits(t, &node.value)))
+            .copied()
+            .filter(|&b| self.node(b).all_types.iter().any(|t| t.admits(&node.value)))
             .collect();
         match fitting.as_slice() {
             [] => {
-                let all = self.union_types(branches);
+                let mut all = Vec::new();
+                for &b in branches {
+                    for &t in &self.node(b).all_types {
+                        if !all.contains(&t) {
+                            all.push(t);
+                        }
+                    }
+                }
                 self.wrong_type(node, &all, path);
             }
-            [only] => self.check(node, only, path, owner),
+            [only] => self.check(node, *only, path, owner),
             [first, rest @ ..] => {
                 // Try each; keep the first branch that fits without errors,
                 // or report the first branch's problems.
                 let before = self.out.len();
-                self.check(node, first, path, owner);
+                self.check(node, *first, path, owner);
                 if self.out.len() == before {
                     return;
                 }
                 let first_errors = self.out.split_off(before);
-                for b in rest {
+                for &b in rest {
                     self.check(node, b, path, owner);
                     if self.out.len() == before {
                         return;
@@ -304,18 +535,13 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn check_enum<'j>(
-        &mut self,
-        node: &Node,
-        allowed: impl Iterator<Item = &'j Json>,
-        path: &Path,
-    ) {
-        let allowed: Vec<&str> = allowed.filter_map(Json::as_str).collect();
-        let Value::Str(s) = &node.value else {
-            self.wrong_type(node, &["string"], path);
+    fn check_enum(&mut self, node: &Node, allowed: &[String], path: &Path) {
+        if node.value != Value::Str {
+            self.wrong_type(node, &[Ty::String], path);
             return;
-        };
-        if allowed.contains(&s.as_str()) {
+        }
+        let s: &str = &node.text;
+        if allowed.iter().any(|a| a == s) {
             return;
         }
         let list = allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>();
@@ -329,51 +555,57 @@ impl<'a> Validator<'a> {
             ),
         )
         .with_label("not an allowed value");
-        if let Some(help) = suggest::did_you_mean(s, allowed.iter().copied()) {
+        if let Some(help) = suggest::did_you_mean(s, allowed.iter().map(String::as_str)) {
             d = d.with_help(help);
         }
         self.out.push(d);
     }
 
-    fn key_text(&mut self, key: &Node, path: &Path) -> Option<String> {
-        match &key.value {
-            Value::Str(s) => Some(s.clone()),
-            Value::Seq(_) | Value::Map(_) => {
-                self.out.push(
-                    Diagnostic::new(
-                        &wrong_type::RULE,
-                        key.span,
-                        format!(
-                            "a mapping key {} must be text, not a collection",
-                            path.place()
-                        ),
-                    )
-                    .with_label("complex key"),
-                );
-                None
-            }
-            // A plain scalar key (`1000:`, `true:`) is read as the text written.
-            _ => Some(self.source.slice(key.span).to_owned()),
+    /// A key's text; a plain scalar key (`1000:`, `true:`) is the text written.
+    fn key_text<'n>(&mut self, key: &'n Node, path: &Path) -> Option<&'n str> {
+        if let Value::Seq(_) | Value::Map(_) = &key.value {
+            self.out.push(
+                Diagnostic::new(
+                    &wrong_type::RULE,
+                    key.span,
+                    format!(
+                        "a mapping key {} must be text, not a collection",
+                        path.place()
+                    ),
+                )
+                .with_label("complex key"),
+            );
+            return None;
         }
+        Some(&key.text)
     }
 
     fn check_object(
         &mut self,
         node: &Node,
         entries: &[(Node, Node)],
-        o: &'a Map<String, Json>,
+        schema: &'a SchemaNode,
         path: &Path,
         owner: Span,
     ) {
-        let properties = o.get("properties").and_then(Json::as_object);
-        let additional = o.get("additionalProperties");
-        let mut seen: Vec<(String, Span)> = Vec::new();
-        let mut misspelt: Vec<String> = Vec::new();
+        let properties = schema.properties.as_deref();
+        let mut seen_few: Vec<(&str, Span)> = Vec::new();
+        let mut seen_many: HashMap<&str, Span> = HashMap::new();
+        let many = entries.len() > LINEAR_KEYS;
+        if many {
+            seen_many.reserve(entries.len());
+        }
+        let mut misspelt: Vec<&str> = Vec::new();
         for (key, value) in entries {
             let Some(name) = self.key_text(key, path) else {
                 continue;
             };
-            if let Some((_, first)) = seen.iter().find(|(k, _)| *k == name) {
+            let first = if many {
+                seen_many.get(name).copied()
+            } else {
+                seen_few.iter().find(|(k, _)| *k == name).map(|(_, s)| *s)
+            };
+            if let Some(first) = first {
                 self.out.push(
                     Diagnostic::new(
                         &duplicate_key::RULE,
@@ -381,19 +613,24 @@ impl<'a> Validator<'a> {
                         format!("duplicate key `{name}` {}", path.place()),
                     )
                     .with_label("defined again here")
-                    .with_secondary(*first, "first defined here")
+                    .with_secondary(first, "first defined here")
                     .with_help("YAML readers keep only one of them, usually the last, without a word; remove one or give it its own name"),
                 );
                 continue;
             }
-            seen.push((name.clone(), key.span));
-            if let Some(prop) = properties.and_then(|p| p.get(&name)) {
-                self.check(value, prop, &path.key(&name), key.span);
-            } else if let Some(extra @ Json::Object(_)) = additional {
-                self.check(value, extra, &path.key(&name), key.span);
-            } else if properties.is_some() || additional == Some(&Json::Bool(false)) {
+            if many {
+                seen_many.insert(name, key.span);
+            } else {
+                seen_few.push((name, key.span));
+            }
+            let here = Path::Key(path, name);
+            if let Some(prop) = properties.and_then(|p| p.iter().find(|(k, _)| k == name)) {
+                self.check(value, prop.1, &here, key.span);
+            } else if let Some(Additional::Schema(extra)) = schema.additional {
+                self.check(value, extra, &here, key.span);
+            } else if properties.is_some() || schema.additional == Some(Additional::Forbidden) {
                 let known: Vec<&str> = properties
-                    .map(|p| p.keys().map(String::as_str).collect())
+                    .map(|p| p.iter().map(|(k, _)| k.as_str()).collect())
                     .unwrap_or_default();
                 let mut d = Diagnostic::new(
                     &unknown_key::RULE,
@@ -401,8 +638,8 @@ impl<'a> Validator<'a> {
                     format!("unknown key `{name}` {}", path.place()),
                 )
                 .with_label("unknown key");
-                d = if let Some(close) = suggest::closest(&name, known.iter().copied()) {
-                    misspelt.push(close.to_owned());
+                d = if let Some(close) = suggest::closest(name, known.iter().copied()) {
+                    misspelt.push(close);
                     d.with_help(format!("did you mean `{close}`?"))
                 } else {
                     let mut list = String::new();
@@ -414,31 +651,33 @@ impl<'a> Validator<'a> {
                 self.out.push(d);
             }
         }
-        if let Some(required) = o.get("required").and_then(Json::as_array) {
-            for r in required.iter().filter_map(Json::as_str) {
-                // A misspelt required key is one mistake, reported once (as unknown).
-                if !seen.iter().any(|(k, _)| k == r) && !misspelt.iter().any(|m| m == r) {
-                    let span = if owner == Span::default() {
-                        Span::new(node.span.start, node.span.start)
-                    } else {
-                        owner
-                    };
-                    self.out.push(
-                        Diagnostic::new(
-                            &missing_key::RULE,
-                            span,
-                            format!("{} is missing the required key `{r}`", path.subject()),
-                        )
-                        .with_label(format!("`{r}` is required here")),
-                    );
-                }
+        for r in &schema.required {
+            let present = if many {
+                seen_many.contains_key(r.as_str())
+            } else {
+                seen_few.iter().any(|(k, _)| k == r)
+            };
+            // A misspelt required key is one mistake, reported once (as unknown).
+            if !present && !misspelt.iter().any(|m| m == r) {
+                let span = if owner == Span::default() {
+                    Span::new(node.span.start, node.span.start)
+                } else {
+                    owner
+                };
+                self.out.push(
+                    Diagnostic::new(
+                        &missing_key::RULE,
+                        span,
+                        format!("{} is missing the required key `{r}`", path.subject()),
+                    )
+                    .with_label(format!("`{r}` is required here")),
+                );
             }
         }
     }
 
-    fn check_array(&mut self, node: &Node, items: &[Node], o: &'a Map<String, Json>, path: &Path) {
-        let min = o.get("minItems").and_then(Json::as_u64);
-        let max = o.get("maxItems").and_then(Json::as_u64);
+    fn check_array(&mut self, node: &Node, items: &[Node], schema: &SchemaNode, path: &Path) {
+        let (min, max) = (schema.min_items, schema.max_items);
         let len = items.len() as u64;
         if min.is_some_and(|m| len < m) || max.is_some_and(|m| len > m) {
             let expected = match (min, max) {
@@ -461,32 +700,16 @@ impl<'a> Validator<'a> {
                 .with_label(format!("expected {expected}")),
             );
         }
-        let prefix = o.get("prefixItems").and_then(Json::as_array);
         for (i, item) in items.iter().enumerate() {
-            let item_schema = prefix
-                .and_then(|p| p.get(i))
-                .or_else(|| o.get("items").filter(|s| s.is_object()));
+            let item_schema = schema.prefix_items.get(i).copied().or(schema.items);
             if let Some(s) = item_schema {
-                self.check(item, s, &path.index(i), item.span);
+                self.check(item, s, &Path::Index(path, i), item.span);
             }
         }
     }
 
-    fn check_integer(&mut self, node: &Node, value: i128, o: &Map<String, Json>, path: &Path) {
-        let (mut low, mut high) = match o.get("format").and_then(Json::as_str) {
-            Some("uint8") => (0, i128::from(u8::MAX)),
-            Some("uint16") => (0, i128::from(u16::MAX)),
-            Some("uint32") => (0, i128::from(u32::MAX)),
-            Some("uint64") => (0, i128::from(u64::MAX)),
-            Some("int32") => (i128::from(i32::MIN), i128::from(i32::MAX)),
-            _ => (i128::from(i64::MIN), i128::from(i64::MAX)),
-        };
-        if let Some(m) = o.get("minimum").and_then(Json::as_i64) {
-            low = low.max(i128::from(m));
-        }
-        if let Some(m) = o.get("maximum").and_then(Json::as_i64) {
-            high = high.min(i128::from(m));
-        }
+    fn check_integer(&mut self, node: &Node, value: i128, schema: &SchemaNode, path: &Path) {
+        let (low, high) = schema.int_range;
         if value < low || value > high {
             self.out.push(
                 Diagnostic::new(
