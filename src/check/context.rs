@@ -1,6 +1,8 @@
 //! What several rules need to know about a spec, worked out once: phase
 //! order, each service's ports with their numbers parsed, and lookups.
 
+use std::collections::HashMap;
+
 use indexmap::IndexMap;
 
 use crate::source::Span;
@@ -159,6 +161,9 @@ pub struct Context<'s> {
     /// declaration of a duplicated id wins.
     pub phases: IndexMap<&'s str, (usize, Span)>,
     pub services: Vec<ServiceFacts<'s>>,
+    /// Service name -> index into `services`, so that looking a service up
+    /// does not make a rule quadratic in the number of services.
+    index: HashMap<&'s str, usize>,
 }
 
 impl<'s> Context<'s> {
@@ -170,7 +175,7 @@ impl<'s> Context<'s> {
                 .entry(phase.value.id.value.0.as_str())
                 .or_insert((next, phase.value.id.span));
         }
-        let services = spec
+        let services: Vec<ServiceFacts<'s>> = spec
             .services
             .iter()
             .map(|(name, svc)| ServiceFacts {
@@ -198,15 +203,25 @@ impl<'s> Context<'s> {
                     .and_then(|p| phases.get(p.value.0.as_str()).map(|(i, _)| *i)),
             })
             .collect();
+        let mut index = HashMap::with_capacity(services.len());
+        for (i, s) in services.iter().enumerate() {
+            index.entry(s.name.value.as_str()).or_insert(i);
+        }
         Self {
             spec,
             phases,
             services,
+            index,
         }
     }
 
     pub fn service(&self, name: &str) -> Option<&ServiceFacts<'s>> {
-        self.services.iter().find(|s| s.name.value == name)
+        self.index_of(name).map(|i| &self.services[i])
+    }
+
+    /// The index of the service named `name` in [`Context::services`].
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
     }
 
     pub fn service_names(&self) -> impl Iterator<Item = &'s str> + '_ {

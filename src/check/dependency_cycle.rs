@@ -40,7 +40,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         .map(|(i, s)| {
             let mut to: Vec<(usize, Span)> = Vec::new();
             for dep in &s.service().depends_on {
-                if let Some(j) = cx.services.iter().position(|t| t.name.value == dep.value)
+                if let Some(j) = cx.index_of(&dep.value)
                     && j != i
                     && !to.iter().any(|(k, _)| *k == j)
                 {

@@ -11,6 +11,8 @@
 //! nags-dashboard: {route: {path: /api/}}   # error: /api is taken by nags-api
 //! ```
 
+use std::collections::HashMap;
+
 use super::Context;
 use crate::diag::{Diagnostic, Rule, Severity};
 use crate::source::Span;
@@ -30,14 +32,14 @@ pub fn normalized(path: &str) -> &str {
 }
 
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    let mut seen: Vec<(&str, &str, Span)> = Vec::new();
+    let mut seen: HashMap<&str, (&str, Span)> = HashMap::new();
     for s in &cx.services {
         let Some(route) = &s.service().route else {
             continue;
         };
         let path = &route.value.path;
         let key = normalized(path);
-        if let Some((_, owner, first)) = seen.iter().find(|(k, _, _)| *k == key) {
+        if let Some((owner, first)) = seen.get(key) {
             out.push(
                 Diagnostic::new(
                     &RULE,
@@ -52,7 +54,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 .with_help("give each service its own path prefix"),
             );
         } else {
-            seen.push((key, &s.name.value, path.span));
+            seen.insert(key, (&s.name.value, path.span));
         }
     }
 }

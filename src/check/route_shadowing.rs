@@ -14,6 +14,8 @@
 //! admin: {route: {path: /api/admin}}   # warning: inside /api, listed after it
 //! ```
 
+use std::collections::HashMap;
+
 use super::Context;
 use super::route_collision::normalized;
 use crate::diag::{Diagnostic, Rule, Severity};
@@ -36,13 +38,27 @@ fn below(inner: &str, outer: &str) -> bool {
 }
 
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    let mut earlier: Vec<(&str, &str, Span)> = Vec::new();
+    // Earlier routes by path, with their position: of the routes a path
+    // lies below, the one listed first is reported. Looking up each of the
+    // path's own prefixes keeps this linear in the number of routes.
+    let mut earlier: HashMap<&str, (usize, &str, Span)> = HashMap::new();
     for s in &cx.services {
         let Some(route) = &s.service().route else {
             continue;
         };
         let path = normalized(&route.value.path);
-        if let Some((outer, owner, span)) = earlier.iter().find(|(p, _, _)| below(path, p)) {
+        let outer = path
+            .match_indices('/')
+            .map(|(i, _)| &path[..i])
+            .filter(|p| below(path, p))
+            .filter_map(|p| {
+                earlier
+                    .get(p)
+                    .map(|(n, owner, span)| (*n, p, *owner, *span))
+            })
+            .min_by_key(|(n, ..)| *n);
+        if let Some((_, outer, owner, span)) = outer {
+            let span = &span;
             out.push(
                 Diagnostic::new(
                     &RULE,
@@ -57,7 +73,10 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 .with_help(format!("the proxy picks the longest prefix; list `{}` before `{owner}` to say so", s.name.value)),
             );
         }
-        earlier.push((path, &s.name.value, route.value.path.span));
+        let next = earlier.len();
+        earlier
+            .entry(path)
+            .or_insert((next, &s.name.value, route.value.path.span));
     }
 }
 

@@ -130,9 +130,11 @@ pub fn context(platform: &Platform, flavour: Flavour) -> Option<Context> {
     let proxy = role(platform, platform.roles.proxy.as_ref())?;
     let gateway = role(platform, platform.roles.gateway.as_ref());
     let mut backends: Vec<Backend> = Vec::new();
+    // Ids already in `backends`: a linear search would make this quadratic.
+    let mut known: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut add_backend = |service: &str, port: u16| {
         let id = backend_id(service);
-        if !backends.iter().any(|b| b.id == id) {
+        if known.insert(id.clone()) {
             backends.push(Backend {
                 service: service.to_owned(),
                 id: id.clone(),

@@ -791,6 +791,21 @@ struct MapReader<'n, 'a> {
     entries: &'n [(Node<'a>, Node<'a>)],
     next: usize,
     value: Option<&'n Node<'a>>,
+    /// The keys so far, for a map too long to search them one by one (the
+    /// services of a large platform).
+    seen: Option<std::collections::HashSet<&'n str>>,
+}
+
+impl<'n, 'a> MapReader<'n, 'a> {
+    fn new(entries: &'n [(Node<'a>, Node<'a>)]) -> Self {
+        Self {
+            entries,
+            next: 0,
+            value: None,
+            seen: (entries.len() > 16)
+                .then(|| std::collections::HashSet::with_capacity(entries.len())),
+        }
+    }
 }
 
 impl<'de> MapAccess<'de> for MapReader<'_, '_> {
@@ -802,9 +817,14 @@ impl<'de> MapAccess<'de> for MapReader<'_, '_> {
         while let Some((key, value)) = self.entries.get(self.next) {
             let earlier = &self.entries[..self.next];
             self.next += 1;
-            if matches!(key.value, Value::Seq(_) | Value::Map(_))
-                || earlier.iter().any(|(k, _)| k.text == key.text)
-            {
+            if matches!(key.value, Value::Seq(_) | Value::Map(_)) {
+                continue;
+            }
+            let repeated = match &mut self.seen {
+                Some(keys) => !keys.insert(key.text.as_ref()),
+                None => earlier.iter().any(|(k, _)| k.text == key.text),
+            };
+            if repeated {
                 continue;
             }
             self.value = Some(value);
@@ -902,11 +922,7 @@ impl<'de> Deserializer<'de> for TreeDeserializer<'_, '_> {
             Value::Seq(items) => visitor.visit_seq(SeqReader {
                 items: items.iter(),
             }),
-            Value::Map(entries) => visitor.visit_map(MapReader {
-                entries,
-                next: 0,
-                value: None,
-            }),
+            Value::Map(entries) => visitor.visit_map(MapReader::new(entries)),
         }
     }
 
