@@ -534,7 +534,9 @@ impl<'a> Builder<'a> {
                 anchor,
             }) => (
                 Node {
-                    value: Value::Seq(items),
+                    // Growth leaves up to half of a vector unused; a large
+                    // spec's tree is the peak of its memory.
+                    value: Value::Seq(shrunk(items)),
                     text: Cow::Borrowed(""),
                     span,
                 },
@@ -561,7 +563,7 @@ impl<'a> Builder<'a> {
                 }
                 (
                     Node {
-                        value: Value::Map(merge(entries)),
+                        value: Value::Map(shrunk(merge(entries))),
                         text: Cow::Borrowed(""),
                         span,
                     },
@@ -604,6 +606,11 @@ impl<'a> Builder<'a> {
         self.place(copy);
         Ok(())
     }
+}
+
+fn shrunk<T>(mut v: Vec<T>) -> Vec<T> {
+    v.shrink_to_fit();
+    v
 }
 
 /// `1234567` as `1,234,567`.
@@ -845,6 +852,9 @@ impl<'de> MapAccess<'de> for MapReader<'_, '_> {
             .ok_or_else(|| de::Error::custom("a value without a key"))?;
         seed.deserialize(TreeDeserializer(node))
             .map_err(|e| e.at(node.span))
+    }
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.entries.len() - self.next)
     }
 }
 
