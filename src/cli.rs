@@ -48,6 +48,8 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, Args)]
+// Each flag is its own clap option; an enum would not read better.
+#[allow(clippy::struct_excessive_bools)]
 pub struct RenderArgs {
     /// The spec to render.
     #[arg(value_name = "SPEC", default_value = "platform.yaml")]
@@ -75,6 +77,10 @@ pub struct RenderArgs {
     /// Overwrite files in the output directory that platgen did not generate.
     #[arg(long)]
     pub force: bool,
+    /// Flush every written file and directory to disk before finishing, so
+    /// that the output survives a power loss (slower: one flush per file).
+    #[arg(long, conflicts_with_all = ["stdout", "check"])]
+    pub fsync: bool,
     #[command(flatten)]
     pub report: ReportArgs,
 }

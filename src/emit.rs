@@ -8,14 +8,26 @@
 //! where platgen wants to write stops the render before anything is written.
 //!
 //! Writing is done in two steps: every changed file is first written in full
-//! to a temporary file next to its destination and flushed to disk; only then
-//! are the temporary files renamed into place, which is atomic per file. A
-//! render that fails or is interrupted while writing leaves the previous
-//! output as it was (the leftover temporary files are removed by the next
-//! render); only the final renames, a few system calls, are not one atomic
-//! step.
+//! to a temporary file next to its destination; only then are the temporary
+//! files renamed into place, which is atomic per file. A file whose contents
+//! are already right is not written at all, so its modification time stays
+//! and build caches keyed on it hold. A render that fails before the renames
+//! (a template error, a foreign file) leaves the directory as it was; one
+//! that is killed during the renames leaves every file either old or new
+//! (leftover temporary files are removed by the next render). The manifest
+//! stays consistent throughout: before the first rename it is replaced by the
+//! union of the old and the new file lists, and after the last rename and
+//! deletion by the new list, so at any moment it lists every file platgen may
+//! have put there.
+//!
+//! Durability: by default the data reaches the disk when the kernel writes
+//! it back, as with `cp`; a crash of platgen itself never leaves a partial
+//! file, a power loss can lose the last few seconds of a render. `--fsync`
+//! ([`WriteOptions::fsync`]) flushes every written file before its rename
+//! and every touched directory after the renames, for a render that must
+//! survive a power loss; it costs one flush per written file.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 use std::fs;
 use std::io::{self, Write as _};
@@ -41,6 +53,10 @@ pub enum EmitError {
     Foreign(Vec<PathBuf>),
     /// The manifest does not read as one.
     BadManifest { path: PathBuf, line: usize },
+    /// The output directory is an existing file.
+    NotADirectory(PathBuf),
+    /// The output directory is the root of the file system.
+    RootDirectory(PathBuf),
 }
 
 impl fmt::Display for EmitError {
@@ -72,6 +88,16 @@ impl fmt::Display for EmitError {
             EmitError::BadManifest { path, line } => write!(
                 f,
                 "{}:{line} is not a line of a platgen manifest (`<target> <path>`); delete the file to start afresh",
+                path.display()
+            ),
+            EmitError::NotADirectory(path) => write!(
+                f,
+                "the output directory {} is a file, not a directory; nothing was written",
+                path.display()
+            ),
+            EmitError::RootDirectory(path) => write!(
+                f,
+                "refusing to render into {}, the root of the file system; nothing was written. Pass --out with a directory of its own",
                 path.display()
             ),
         }
@@ -208,10 +234,86 @@ fn remove_leftover_temp_files(dir: &Path) {
     }
 }
 
-/// Stages `contents` in a temporary file next to `dest`, flushed to disk.
-fn stage(dest: &Path, contents: &[u8]) -> Result<tempfile::NamedTempFile, EmitError> {
+/// How to write.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// Overwrite files platgen did not generate.
+    pub force: bool,
+    /// Flush each written file and each touched directory to disk.
+    pub fsync: bool,
+}
+
+/// Refuses an output directory that cannot be one: an existing file, or the
+/// root of the file system.
+fn usable_dir(dir: &Path) -> Result<(), EmitError> {
+    match fs::metadata(dir) {
+        Ok(meta) if !meta.is_dir() => {
+            return Err(EmitError::NotADirectory(dir.to_path_buf()));
+        }
+        Ok(_) => {
+            let resolved = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+            if resolved.parent().is_none() {
+                return Err(EmitError::RootDirectory(dir.to_path_buf()));
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_error("read", dir)(e)),
+    }
+    Ok(())
+}
+
+/// Creates directories as the staging needs them, remembering which ones it
+/// made, so that a render that stops before the renames can take them away.
+#[derive(Default)]
+struct Dirs {
+    known: HashSet<PathBuf>,
+    made: Vec<PathBuf>,
+}
+
+impl Dirs {
+    fn ensure(&mut self, dir: &Path) -> Result<(), EmitError> {
+        if self.known.contains(dir) {
+            return Ok(());
+        }
+        // Parents first, so that each directory made is recorded.
+        let mut missing = Vec::new();
+        let mut at = Some(dir);
+        while let Some(d) = at {
+            if d.as_os_str().is_empty() || self.known.contains(d) || d.is_dir() {
+                break;
+            }
+            missing.push(d.to_path_buf());
+            at = d.parent();
+        }
+        for d in missing.into_iter().rev() {
+            match fs::create_dir(&d) {
+                Ok(()) => self.made.push(d.clone()),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && d.is_dir() => {}
+                Err(e) => return Err(io_error("create directory", &d)(e)),
+            }
+            self.known.insert(d);
+        }
+        self.known.insert(dir.to_path_buf());
+        Ok(())
+    }
+
+    /// Removes the directories this render made (empty ones only).
+    fn remove_made(&self) {
+        for d in self.made.iter().rev() {
+            let _ = fs::remove_dir(d);
+        }
+    }
+}
+
+/// Stages `contents` in a temporary file next to `dest`.
+fn stage(
+    dirs: &mut Dirs,
+    dest: &Path,
+    contents: &[u8],
+    fsync: bool,
+) -> Result<tempfile::NamedTempFile, EmitError> {
     let parent = dest.parent().unwrap_or_else(|| Path::new("."));
-    fs::create_dir_all(parent).map_err(io_error("create directory", parent))?;
+    dirs.ensure(parent)?;
     let mut builder = tempfile::Builder::new();
     builder.prefix(TEMP_PREFIX);
     // Temporary files are private by default; generated configs are not.
@@ -224,9 +326,23 @@ fn stage(dest: &Path, contents: &[u8]) -> Result<tempfile::NamedTempFile, EmitEr
         .tempfile_in(parent)
         .map_err(io_error("create a temporary file in", parent))?;
     tmp.write_all(contents)
-        .and_then(|()| tmp.as_file().sync_all())
+        .and_then(|()| {
+            if fsync {
+                tmp.as_file().sync_data()
+            } else {
+                Ok(())
+            }
+        })
         .map_err(io_error("write a temporary file for", dest))?;
     Ok(tmp)
+}
+
+/// Replaces `dest` by `contents` through a temporary file and a rename.
+fn replace(dirs: &mut Dirs, dest: &Path, contents: &str, fsync: bool) -> Result<(), EmitError> {
+    stage(dirs, dest, contents.as_bytes(), fsync)?
+        .persist(dest)
+        .map_err(|e| io_error("replace", dest)(e.error))?;
+    Ok(())
 }
 
 /// Writes `files` (rendered for `targets`) into `dir`.
@@ -236,65 +352,113 @@ pub fn write(
     targets: &[Target],
     force: bool,
 ) -> Result<Written, EmitError> {
+    write_with(
+        dir,
+        files,
+        targets,
+        WriteOptions {
+            force,
+            fsync: false,
+        },
+    )
+}
+
+/// Writes `files` (rendered for `targets`) into `dir`, as `options` say.
+pub fn write_with(
+    dir: &Path,
+    files: &[OutFile],
+    targets: &[Target],
+    options: WriteOptions,
+) -> Result<Written, EmitError> {
+    usable_dir(dir)?;
     let old = Manifest::read(dir)?;
     remove_leftover_temp_files(dir);
+    let mut dirs = Dirs::default();
+    let result = write_files(dir, files, targets, options, old.as_ref(), &mut dirs);
+    if result.is_err() {
+        dirs.remove_made();
+    }
+    result
+}
 
-    // Refuse before writing anything when a foreign file is in the way.
+fn write_files(
+    dir: &Path,
+    files: &[OutFile],
+    targets: &[Target],
+    options: WriteOptions,
+    old: Option<&Manifest>,
+    dirs: &mut Dirs,
+) -> Result<Written, EmitError> {
+    // Step 1: compare; stage every changed file in full, next to its
+    // destination. A foreign file in the way stops everything before a
+    // single rename.
     let mut foreign = Vec::new();
-    let mut changed: Vec<&OutFile> = Vec::new();
+    let mut staged = Vec::new();
     let mut report = Written::default();
     for file in files {
         let dest = dir.join(&file.path);
-        match fs::read(&dest) {
-            Ok(current) if current == file.contents.as_bytes() => {
-                report.unchanged.push(file.path.clone());
-            }
+        let changed = match fs::read(&dest) {
+            Ok(current) if current == file.contents.as_bytes() => false,
             Ok(_) => {
-                if !force && !old.as_ref().is_some_and(|m| m.contains(&file.path)) {
-                    foreign.push(dest);
+                if !options.force && !old.is_some_and(|m| m.contains(&file.path)) {
+                    foreign.push(dest.clone());
                 }
-                changed.push(file);
+                true
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => changed.push(file),
-            Err(e) if dest.is_dir() => {
-                let _ = e;
-                foreign.push(dest);
+            Err(e) if e.kind() == io::ErrorKind::NotFound => true,
+            Err(_) if dest.is_dir() => {
+                foreign.push(dest.clone());
+                true
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotADirectory => {
+                // A file stands where a directory of ours would go.
+                foreign.push(dest.clone());
+                true
             }
             Err(e) => return Err(io_error("read", &dest)(e)),
+        };
+        if !changed {
+            report.unchanged.push(file.path.clone());
+        } else if foreign.is_empty() {
+            staged.push((
+                stage(dirs, &dest, file.contents.as_bytes(), options.fsync)?,
+                dest,
+                file.path.clone(),
+            ));
         }
     }
     if !foreign.is_empty() {
         return Err(EmitError::Foreign(foreign));
     }
 
-    // Step 1: every changed file in full, next to its destination.
-    let manifest = next_manifest(old.as_ref(), files, targets);
-    let manifest_text = manifest.to_text();
-    let mut staged = Vec::new();
-    for file in &changed {
-        let dest = dir.join(&file.path);
-        staged.push((
-            stage(&dest, file.contents.as_bytes())?,
-            dest,
-            file.path.clone(),
-        ));
-    }
+    // Step 2: the manifest lists every file that may be there from now on,
+    // old and new; then the renames; then the stale files go; then the
+    // manifest lists exactly the new files.
+    let manifest = next_manifest(old, files, targets);
     let manifest_path = dir.join(MANIFEST);
-    let manifest_changed =
-        fs::read_to_string(&manifest_path).ok().as_deref() != Some(manifest_text.as_str());
-    let staged_manifest = if manifest_changed {
-        Some(stage(&manifest_path, manifest_text.as_bytes())?)
-    } else {
-        None
-    };
-
-    // Step 2: rename into place; the manifest last.
+    let current_text = fs::read_to_string(&manifest_path).ok();
+    let final_text = manifest.to_text();
+    let stale = stale(old, files, targets);
+    let mut touched: BTreeSet<PathBuf> = BTreeSet::new();
+    if current_text.as_deref() != Some(final_text.as_str()) {
+        let mut union = manifest.clone();
+        if let Some(old) = old {
+            union.entries.extend(old.entries.iter().cloned());
+        }
+        let union_text = union.to_text();
+        if current_text.as_deref() != Some(union_text.as_str()) && !staged.is_empty() {
+            replace(dirs, &manifest_path, &union_text, options.fsync)?;
+        }
+    }
     for (tmp, dest, path) in staged {
         tmp.persist(&dest)
             .map_err(|e| io_error("replace", &dest)(e.error))?;
+        if let Some(parent) = dest.parent() {
+            touched.insert(parent.to_path_buf());
+        }
         report.written.push(path);
     }
-    for path in stale(old.as_ref(), files, targets) {
+    for path in stale {
         let dest = dir.join(&path);
         match fs::remove_file(&dest) {
             Ok(()) => report.deleted.push(path),
@@ -304,15 +468,29 @@ pub fn write(
         // Empty directories that held only generated files go too.
         let mut parent = dest.parent();
         while let Some(p) = parent {
+            touched.insert(p.to_path_buf());
             if p == dir || fs::remove_dir(p).is_err() {
                 break;
             }
             parent = p.parent();
         }
     }
-    if let Some(tmp) = staged_manifest {
-        tmp.persist(&manifest_path)
-            .map_err(|e| io_error("replace", &manifest_path)(e.error))?;
+    if fs::read_to_string(&manifest_path).ok().as_deref() != Some(final_text.as_str()) {
+        replace(dirs, &manifest_path, &final_text, options.fsync)?;
+        touched.insert(dir.to_path_buf());
+    }
+    if options.fsync {
+        // The renames are durable once their directories are.
+        touched.extend(
+            dirs.made
+                .iter()
+                .filter_map(|d| d.parent().map(Path::to_path_buf)),
+        );
+        for d in &touched {
+            if let Ok(handle) = fs::File::open(d) {
+                handle.sync_all().map_err(io_error("flush directory", d))?;
+            }
+        }
     }
     Ok(report)
 }
@@ -346,6 +524,9 @@ fn diff(path: &str, old: &str, new: &str) -> String {
 /// compared too, so that a directory whose files match but whose manifest
 /// is stale (or missing) is drift.
 pub fn check(dir: &Path, files: &[OutFile], targets: &[Target]) -> Result<Drift, EmitError> {
+    if dir.is_file() {
+        return Err(EmitError::NotADirectory(dir.to_path_buf()));
+    }
     let old = Manifest::read(dir)?;
     let mut drift = Drift::default();
     let manifest = OutFile {

@@ -255,6 +255,7 @@ fn report_to_stderr(source: &SourceFile, outcome: &Outcome, args: &ReportArgs) {
 fn run_render(args: &RenderArgs) -> Result<ExitCode> {
     let (name, bytes) = read_spec(&args.spec)?;
     let (source, outcome) = check::check_bytes(&name, &bytes);
+    drop(bytes); // the source holds the text; a large spec need not be kept twice
     if !outcome.diagnostics.is_empty() {
         report_to_stderr(&source, &outcome, &args.report);
     }
@@ -329,7 +330,11 @@ fn run_render(args: &RenderArgs) -> Result<ExitCode> {
     if args.check {
         return report_drift(args, &files, &targets);
     }
-    let written = emit::write(out, &files, &targets, args.force)?;
+    let options = emit::WriteOptions {
+        force: args.force,
+        fsync: args.fsync,
+    };
+    let written = emit::write_with(out, &files, &targets, options)?;
     eprintln!(
         "{}: {} written, {} unchanged, {} deleted",
         out.display(),

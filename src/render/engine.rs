@@ -238,6 +238,11 @@ impl Engine {
         }
     }
 
+    /// Whether any template may come from the user's directory.
+    pub fn has_overrides(&self) -> bool {
+        self.overrides.is_some()
+    }
+
     /// Where a template comes from: the user's file, or `None` when built in.
     fn origin(&self, name: &str) -> Option<PathBuf> {
         let path = self.overrides.as_ref()?.join(name);

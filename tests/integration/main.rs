@@ -6,6 +6,7 @@ mod cli;
 mod configs;
 mod render;
 mod render_cli;
+mod scale;
 mod schema;
 mod security;
 mod support;
