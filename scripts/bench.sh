@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Whole-process benchmarks of platgen, all in one run so that the figures
+# compare with each other on a noisy machine: check and render at 28 (the
+# root platform), 1,000 and 10,000 services (and render at 100,000), against
+# `cp -r` of the same output tree and the hand-written Python script in
+# benches/baseline/render.py, with wall time (hyperfine, median), peak RSS
+# (/usr/bin/time -v) and the callgrind instruction count of `check` on the
+# root platform.
+#
+# Needs (Debian): apt-get install hyperfine time valgrind; pip install jinja2 pyyaml
+#
+# Usage: scripts/bench.sh [--quick]    (--quick: 28 and 1,000 only, 3 runs;
+#        BENCH_RUNS and BENCH_WARMUP set the runs per figure, default 10 and 3)
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+for tool in hyperfine /usr/bin/time python3; do
+  command -v "$tool" >/dev/null || { echo "bench.sh: $tool is missing (see the header)" >&2; exit 2; }
+done
+
+cargo build --release --locked --quiet --example gen-spec
+platgen="$repo/target/release/platgen"
+gen="$repo/target/release/examples/gen-spec"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+if [ "$quick" = 1 ]; then sizes=(28 1000); runs=3; warmup=1; else sizes=(28 1000 10000 100000); runs=${BENCH_RUNS:-10}; warmup=${BENCH_WARMUP:-3}; fi
+
+# Median wall time in ms of a command, by hyperfine; $prepare runs before each.
+median() { # median NAME PREPARE CMD
+  hyperfine -N --style none --warmup "$warmup" --runs "$runs" --prepare "$2" \
+    --export-json "$work/$1.json" "$3" >/dev/null 2>&1 \
+    || hyperfine --style none --warmup "$warmup" --runs "$runs" --prepare "$2" \
+         --export-json "$work/$1.json" "$3" >/dev/null
+  python3 -c "import json,sys; print('%.1f' % (json.load(open(sys.argv[1]))['results'][0]['median']*1000))" "$work/$1.json"
+}
+# Peak RSS in MiB of one run.
+rss() {
+  /usr/bin/time -v "$@" 2>&1 >/dev/null | awk '/Maximum resident/ {printf "%.1f", $6/1024}'
+}
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "platgen: $(git -C "$repo" rev-parse --short HEAD)"
+echo
+printf '| %-8s | %-7s | %10s | %9s | %10s | %8s | %10s | %8s |\n' services work "platgen ms" "RSS MiB" "cp -r ms" "x cp -r" "python ms" "x faster"
+printf '|%s|\n' "----------|---------|------------|-----------|------------|----------|------------|----------"
+for n in "${sizes[@]}"; do
+  if [ "$n" = 28 ]; then spec="$repo/platform.yaml"; else spec="$work/gen-$n.yaml"; "$gen" "$n" > "$spec"; fi
+  out="$work/out-$n"
+  if [ "$n" != 100000 ]; then
+    t=$(median "check-$n" "true" "$platgen check $spec")
+    m=$(rss "$platgen" check "$spec")
+    printf '| %8s | %-7s | %10s | %9s | %10s | %8s | %10s | %8s |\n' "$n" check "$t" "$m" - - - -
+  fi
+  # A fresh render into an empty directory, as cp -r of its own tree.
+  "$platgen" render "$spec" --out "$out" 2>/dev/null
+  t=$(median "render-$n" "rm -rf $work/r" "$platgen render $spec --out $work/r")
+  m=$(rss "$platgen" render "$spec" --out "$work/r2"); rm -rf "$work/r2"
+  c=$(median "cp-$n" "rm -rf $work/c" "cp -r $out $work/c")
+  ratio=$(python3 -c "print('%.2f' % ($t / $c))")
+  if [ "$n" != 28 ] && [ "$n" != 100000 ] && python3 -c "import jinja2, yaml" 2>/dev/null; then
+    p=$(median "py-$n" "rm -rf $work/p" "python3 $repo/benches/baseline/render.py $spec $work/p")
+    faster=$(python3 -c "print('%.1f' % ($p / $t))")
+  else
+    p=-; faster=-
+  fi
+  printf '| %8s | %-7s | %10s | %9s | %10s | %8s | %10s | %8s |\n' "$n" render "$t" "$m" "$c" "$ratio" "$p" "$faster"
+  t=$(median "again-$n" "true" "$platgen render $spec --out $out")
+  printf '| %8s | %-7s | %10s | %9s | %10s | %8s | %10s | %8s |\n' "$n" "again" "$t" - - - - -
+  if [ "$n" != 100000 ]; then
+    t=$(median "drift-$n" "true" "$platgen render $spec --out $out --check")
+    printf '| %8s | %-7s | %10s | %9s | %10s | %8s | %10s | %8s |\n' "$n" "--check" "$t" - - - - -
+  fi
+  rm -rf "$out" "$work/r" "$work/c" "$work/p"
+done
+echo
+echo "again: a re-render with nothing changed (writes no file); --check: render --check (drift check)."
+if command -v valgrind >/dev/null; then
+  v=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$platgen" --version 2>&1 >/dev/null | awk '/Collected/ {print $4}')
+  c=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$platgen" check platform.yaml 2>&1 >/dev/null | awk '/Collected/ {print $4}')
+  echo "callgrind: platgen check platform.yaml: $c instructions (platgen --version: $v)"
+fi
