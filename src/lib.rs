@@ -6,11 +6,16 @@
 
 pub mod check;
 pub mod diag;
+pub mod docs;
 pub mod duration;
 pub mod emit;
+pub mod graph;
+pub mod init;
 pub mod model;
+pub mod ports;
 pub mod quantity;
 pub mod render;
+pub mod scaffold;
 pub mod source;
 pub mod spec;
 pub mod suggest;

@@ -7,17 +7,23 @@ use std::fmt::Write as _;
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use anyhow::{Context as _, Result};
 use clap::{CommandFactory, Parser};
 
-use cli::{CheckArgs, Cli, Color, Command, Format, RenderArgs, ReportArgs, TargetArg};
+use cli::{
+    CheckArgs, Cli, Color, Command, DataFormat, DocsArgs, Format, GraphArgs, GraphFormat, InitArgs,
+    ManArgs, PortsArgs, ProtocolArg, RenderArgs, ReportArgs, TargetArg, TemplatesArgs, Verbosity,
+};
 use platgen::check::{self, Outcome};
 use platgen::diag::{self, Counts};
-use platgen::emit;
+use platgen::model::Platform;
+use platgen::ports::PortMap;
 use platgen::render::{self, Engine, Target};
 use platgen::source::SourceFile;
-use platgen::suggest;
+use platgen::spec::Protocol;
+use platgen::{docs, emit, graph, init, scaffold, suggest};
 
 /// Exit statuses, as documented in `--help`.
 const EXIT_PROBLEMS: u8 = 1;
@@ -36,9 +42,16 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    let v = cli.verbosity;
     match cli.command {
-        Command::Check(args) => run_check(&args),
-        Command::Render(args) => run_render(&args),
+        Command::Check(args) => run_check(&args, v),
+        Command::Render(args) => run_render(&args, v),
+        Command::Ports(args) => run_ports(&args, v),
+        Command::Graph(args) => run_graph(&args, v),
+        Command::Docs(args) => run_docs(&args, v),
+        Command::Init(args) => run_init(&args, v),
+        Command::Templates(args) => run_templates(&args, v),
+        Command::Man(args) => run_man(&args, v),
         Command::Schema => {
             let schema = serde_json::to_string_pretty(&platgen::spec::json_schema())?;
             print_out(&format!("{schema}\n"))?;
@@ -78,7 +91,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "platgen", &mut out);
-            std::io::stdout().write_all(&out)?;
+            print_out(&String::from_utf8_lossy(&out))?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -106,7 +119,8 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// Reads a spec file (or standard input for `-`) as bytes. A directory
-/// stands for the `platform.yaml` in it.
+/// stands for the `platform.yaml` in it. A missing `platform.yaml` most
+/// often means a project without one yet, so the error says how to start.
 pub fn read_spec(path: &Path) -> Result<(String, Vec<u8>)> {
     if path.is_dir() {
         return read_spec(&path.join("platform.yaml"));
@@ -118,18 +132,30 @@ pub fn read_spec(path: &Path) -> Result<(String, Vec<u8>)> {
             .context("cannot read the spec from standard input")?;
         return Ok(("<stdin>".to_owned(), bytes));
     }
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok((path.display().to_string(), bytes))
+    match std::fs::read(path) {
+        Ok(bytes) => Ok((path.display().to_string(), bytes)),
+        Err(e)
+            if e.kind() == std::io::ErrorKind::NotFound
+                && path.file_name().is_some_and(|n| n == "platform.yaml") =>
+        {
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or_else(String::new, |p| format!(" {}", p.display()));
+            anyhow::bail!(
+                "cannot read {}: {e}\n  hint: no platform here yet? `platgen init{dir}` writes a starter platform.yaml; or name the spec: `platgen check path/to/platform.yaml`",
+                path.display()
+            )
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
 }
 
-fn use_color(color: Color) -> bool {
+fn use_color(color: Color, terminal: bool) -> bool {
     match color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
+        Color::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     }
 }
 
@@ -139,7 +165,7 @@ fn fails(outcome: &Outcome, deny_warnings: bool) -> bool {
 }
 
 /// Prints what checking found, in the chosen format.
-fn report(files: &[(SourceFile, Outcome)], args: &ReportArgs) -> Result<()> {
+fn report(files: &[(SourceFile, Outcome)], args: &ReportArgs, v: Verbosity) -> Result<()> {
     match args.format {
         Format::Json => {
             let view: Vec<(&SourceFile, &[diag::Diagnostic])> = files
@@ -156,12 +182,14 @@ fn report(files: &[(SourceFile, Outcome)], args: &ReportArgs) -> Result<()> {
             print_out(&out)
         }
         Format::Human => {
-            let color = use_color(args.color);
+            let color = use_color(args.color, std::io::stdout().is_terminal());
             let mut out = String::new();
             for (source, outcome) in files {
                 out.push_str(&diag::human::render(source, &outcome.diagnostics, color));
-                out.push_str(&summary(source, outcome, args.deny_warnings));
-                out.push('\n');
+                if !v.quiet {
+                    out.push_str(&summary(source, outcome, args.deny_warnings));
+                    out.push('\n');
+                }
             }
             print_out(&out)
         }
@@ -193,13 +221,24 @@ fn summary(source: &SourceFile, outcome: &Outcome, deny_warnings: bool) -> Strin
     }
 }
 
-fn run_check(args: &CheckArgs) -> Result<ExitCode> {
+fn run_check(args: &CheckArgs, v: Verbosity) -> Result<ExitCode> {
     // A file that cannot be read is reported, and the others are still checked.
     let mut files = Vec::new();
     let mut unreadable = 0;
     for path in &args.specs {
         match read_spec(path) {
-            Ok((name, bytes)) => files.push(check::check_bytes(&name, &bytes)),
+            Ok((name, bytes)) => {
+                let started = Instant::now();
+                let checked = check::check_bytes(&name, &bytes);
+                if v.verbose {
+                    eprintln!(
+                        "platgen: {name}: {} rules in {:.1} ms",
+                        check::all_rules().count(),
+                        started.elapsed().as_secs_f64() * 1000.0
+                    );
+                }
+                files.push(checked);
+            }
             Err(error) => {
                 eprintln!("platgen: error: {error:#}");
                 unreadable += 1;
@@ -207,7 +246,7 @@ fn run_check(args: &CheckArgs) -> Result<ExitCode> {
         }
     }
     if !files.is_empty() {
-        report(&files, &args.report)?;
+        report(&files, &args.report, v)?;
     }
     let failed = files
         .iter()
@@ -233,31 +272,76 @@ fn target(t: TargetArg) -> Target {
 
 /// Prints the diagnostics of a render's check to standard error, so that
 /// `--stdout` output stays clean.
-fn report_to_stderr(source: &SourceFile, outcome: &Outcome, args: &ReportArgs) {
+fn report_to_stderr(source: &SourceFile, diagnostics: &[diag::Diagnostic], args: &ReportArgs) {
     let text = match args.format {
-        Format::Json => diag::json::render(&[(source, outcome.diagnostics.as_slice())]),
-        Format::Github => diag::github::render(source, &outcome.diagnostics),
-        Format::Human => {
-            let color = match args.color {
-                Color::Always => true,
-                Color::Never => false,
-                Color::Auto => {
-                    std::io::stderr().is_terminal()
-                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                }
-            };
-            diag::human::render(source, &outcome.diagnostics, color)
-        }
+        Format::Json => diag::json::render(&[(source, diagnostics)]),
+        Format::Github => diag::github::render(source, diagnostics),
+        Format::Human => diag::human::render(
+            source,
+            diagnostics,
+            use_color(args.color, std::io::stderr().is_terminal()),
+        ),
     };
     eprint!("{text}");
 }
 
-fn run_render(args: &RenderArgs) -> Result<ExitCode> {
-    let (name, bytes) = read_spec(&args.spec)?;
+/// The spec's file name, as generated files name it.
+fn spec_name(name: &str) -> String {
+    if name == "<stdin>" {
+        "standard input".to_owned()
+    } else {
+        Path::new(name)
+            .file_name()
+            .map_or_else(|| name.to_owned(), |n| n.to_string_lossy().into_owned())
+    }
+}
+
+/// Reads and checks the spec of a command that only reads it (`ports`,
+/// `graph`, `docs`): errors are printed and stop the command; warnings are
+/// `check`'s business and printed only with `--verbose`.
+fn validated(path: &Path, v: Verbosity) -> Result<Result<(String, Platform), ExitCode>> {
+    let (name, bytes) = read_spec(path)?;
+    let (source, outcome) = check::check_bytes(&name, &bytes);
+    if outcome.has_errors() {
+        let shown: Vec<diag::Diagnostic> = outcome
+            .diagnostics
+            .into_iter()
+            .filter(diag::Diagnostic::is_error)
+            .collect();
+        let args = ReportArgs {
+            format: Format::Human,
+            deny_warnings: false,
+            color: Color::Auto,
+        };
+        report_to_stderr(&source, &shown, &args);
+        eprintln!(
+            "{}: {}; fix them first (`platgen check {}` shows everything)",
+            source.name(),
+            Counts::of(&shown),
+            path.display()
+        );
+        return Ok(Err(ExitCode::from(EXIT_PROBLEMS)));
+    }
+    if v.verbose && !outcome.diagnostics.is_empty() {
+        let args = ReportArgs {
+            format: Format::Human,
+            deny_warnings: false,
+            color: Color::Auto,
+        };
+        report_to_stderr(&source, &outcome.diagnostics, &args);
+    }
+    let Some(platform) = outcome.platform else {
+        anyhow::bail!("internal error: a spec without errors built no platform");
+    };
+    Ok(Ok((name, platform)))
+}
+
+fn run_render(args: &RenderArgs, v: Verbosity) -> Result<ExitCode> {
+    let (name, bytes) = read_spec(&args.spec.spec)?;
     let (source, outcome) = check::check_bytes(&name, &bytes);
     drop(bytes); // the source holds the text; a large spec need not be kept twice
     if !outcome.diagnostics.is_empty() {
-        report_to_stderr(&source, &outcome, &args.report);
+        report_to_stderr(&source, &outcome.diagnostics, &args.report);
     }
     if fails(&outcome, args.report.deny_warnings) {
         eprintln!(
@@ -267,24 +351,27 @@ fn run_render(args: &RenderArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(EXIT_PROBLEMS));
     }
-    let Some(mut platform) = outcome.platform else {
+    let Some(full) = outcome.platform else {
         anyhow::bail!("internal error: a spec without errors built no platform");
     };
-    if let Some(id) = &args.phase {
-        platform = if let Some(p) = platform.up_to_phase(id) {
-            p
-        } else {
-            anyhow::ensure!(
-                platform.phased,
-                "--phase {id}: {} declares no phases",
-                source.name()
-            );
-            let ids: Vec<&str> = platform.phases.iter().map(|p| p.id.as_str()).collect();
-            let hint = suggest::did_you_mean(id, ids.iter().copied())
-                .unwrap_or_else(|| format!("the phases are {}", ids.join(", ")));
-            anyhow::bail!("no phase `{id}` in {}; {hint}", source.name());
-        };
-    }
+    let platform = match &args.phase {
+        None => full.clone(),
+        Some(id) => {
+            if let Some(p) = full.up_to_phase(id) {
+                p
+            } else {
+                anyhow::ensure!(
+                    full.phased,
+                    "--phase {id}: {} declares no phases",
+                    source.name()
+                );
+                let ids: Vec<&str> = full.phases.iter().map(|p| p.id.as_str()).collect();
+                let hint = suggest::did_you_mean(id, ids.iter().copied())
+                    .unwrap_or_else(|| format!("the phases are {}", ids.join(", ")));
+                anyhow::bail!("no phase `{id}` in {}; {hint}", source.name());
+            }
+        }
+    };
     if let Some(dir) = &args.templates {
         anyhow::ensure!(
             dir.is_dir(),
@@ -301,26 +388,23 @@ fn run_render(args: &RenderArgs) -> Result<ExitCode> {
             .filter(|t| args.target.iter().any(|a| target(*a) == *t))
             .collect()
     };
-    let spec_name = if name == "<stdin>" {
-        "standard input".to_owned()
-    } else {
-        Path::new(&name)
-            .file_name()
-            .map_or_else(|| name.clone(), |n| n.to_string_lossy().into_owned())
-    };
     let engine = Engine::new(args.templates.as_deref());
-    for path in engine.unused_overrides() {
-        eprintln!(
-            "platgen: note: {} is not one of platgen's templates; it is used only where another template includes it",
-            path.display()
-        );
+    if !v.quiet {
+        for path in engine.unused_overrides() {
+            eprintln!(
+                "platgen: note: {} is not one of platgen's templates; it is used only where another template includes it",
+                path.display()
+            );
+        }
     }
     let options = render::Options {
-        spec_name,
+        spec_name: spec_name(&name),
         targets: targets.clone(),
     };
     let files = render::render(&platform, &engine, &options)?;
-    note_empty_targets(&files, &targets);
+    if !v.quiet {
+        note_empty_targets(&files, &targets, &full, &platform, args.phase.as_deref());
+    }
 
     if args.stdout {
         print_out(&emit::to_stdout(&files))?;
@@ -328,20 +412,33 @@ fn run_render(args: &RenderArgs) -> Result<ExitCode> {
     }
     let out = &args.out;
     if args.check {
-        return report_drift(args, &files, &targets);
+        return report_drift(args, &files, &targets, v);
     }
     let options = emit::WriteOptions {
         force: args.force,
         fsync: args.fsync,
     };
     let written = emit::write_with(out, &files, &targets, options)?;
-    eprintln!(
-        "{}: {} written, {} unchanged, {} deleted",
-        out.display(),
-        written.written.len(),
-        written.unchanged.len(),
-        written.deleted.len()
-    );
+    if v.verbose {
+        for (what, paths) in [
+            ("written", &written.written),
+            ("unchanged", &written.unchanged),
+            ("deleted", &written.deleted),
+        ] {
+            for path in paths {
+                eprintln!("{what}: {}", out.join(path).display());
+            }
+        }
+    }
+    if !v.quiet {
+        eprintln!(
+            "{}: {} written, {} unchanged, {} deleted",
+            out.display(),
+            written.written.len(),
+            written.unchanged.len(),
+            written.deleted.len()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -350,15 +447,18 @@ fn report_drift(
     args: &RenderArgs,
     files: &[render::OutFile],
     targets: &[Target],
+    v: Verbosity,
 ) -> Result<ExitCode> {
     let out = &args.out;
     let drift = emit::check(out, files, targets)?;
     if drift.is_clean() {
-        eprintln!(
-            "{}: up to date ({})",
-            out.display(),
-            plural(files.len(), "file")
-        );
+        if !v.quiet {
+            eprintln!(
+                "{}: up to date ({})",
+                out.display(),
+                plural(files.len(), "file")
+            );
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let mut text = String::new();
@@ -378,23 +478,275 @@ fn report_drift(
         drift.changed.len(),
         drift.missing.len(),
         drift.extra.len(),
-        args.spec.display(),
+        args.spec.spec.display(),
         out.display()
     );
     Ok(ExitCode::from(EXIT_PROBLEMS))
 }
 
-/// Says why a requested target produced nothing.
-fn note_empty_targets(files: &[render::OutFile], targets: &[Target]) {
+/// Says why a requested target produced nothing: no service holds its role,
+/// or the one that does is in a phase `--phase` leaves out.
+fn note_empty_targets(
+    files: &[render::OutFile],
+    targets: &[Target],
+    full: &Platform,
+    shown: &Platform,
+    phase: Option<&str>,
+) {
     for t in targets {
-        if !files.iter().any(|f| f.target == *t) {
-            let why = match t {
-                Target::Nginx => "the platform names no `roles.proxy`",
-                Target::Prometheus => "the platform names no `roles.monitoring`",
-                Target::Kong => "the platform names no `roles.gateway`",
-                Target::Compose | Target::Kubernetes => "there is nothing to render",
-            };
-            eprintln!("platgen: note: {t}: nothing rendered, {why}");
+        if files.iter().any(|f| f.target == *t) {
+            continue;
+        }
+        let role = match t {
+            Target::Nginx => Some(("proxy", &full.roles.proxy)),
+            Target::Prometheus => Some(("monitoring", &full.roles.monitoring)),
+            Target::Kong => Some(("gateway", &full.roles.gateway)),
+            Target::Compose | Target::Kubernetes => None,
+        };
+        let why = match role {
+            None => "there is nothing to render".to_owned(),
+            Some((role, None)) => format!("the platform names no `roles.{role}`"),
+            Some((role, Some(name))) => match (full.service(name), phase) {
+                (Some(s), Some(id)) if shown.service(name).is_none() => format!(
+                    "the {role} `{name}` is in phase {}, which --phase {id} leaves out",
+                    full.phases[s.phase].id
+                ),
+                _ => format!("the {role} `{name}` gave it nothing to render"),
+            },
+        };
+        eprintln!("platgen: note: {t}: nothing rendered, {why}");
+    }
+}
+
+fn run_ports(args: &PortsArgs, v: Verbosity) -> Result<ExitCode> {
+    let (_, platform) = match validated(&args.spec.spec, v)? {
+        Ok(found) => found,
+        Err(code) => return Ok(code),
+    };
+    let map = PortMap::of(&platform);
+    if !args.next {
+        print_out(&match args.format {
+            DataFormat::Human => map.to_table(),
+            DataFormat::Json => map.to_json(),
+        })?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let protocol = match args.protocol {
+        ProtocolArg::Tcp => Protocol::Tcp,
+        ProtocolArg::Udp => Protocol::Udp,
+    };
+    let found = map.next(protocol, args.count);
+    match args.format {
+        DataFormat::Json => print_out(&platgen::ports::next_json(protocol, args.count, found))?,
+        DataFormat::Human => {
+            if let Some(block) = found {
+                print_out(&format!("{block}\n"))?;
+            }
         }
     }
+    if found.is_none() {
+        eprintln!(
+            "platgen: no {} free {} host port{} in {}",
+            if args.count == 1 {
+                "one".to_owned()
+            } else {
+                format!("{} consecutive", args.count)
+            },
+            protocol.name(),
+            if args.count == 1 { "" } else { "s" },
+            map.range
+        );
+        return Ok(ExitCode::from(EXIT_PROBLEMS));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_graph(args: &GraphArgs, v: Verbosity) -> Result<ExitCode> {
+    let (_, platform) = match validated(&args.spec.spec, v)? {
+        Ok(found) => found,
+        Err(code) => return Ok(code),
+    };
+    print_out(&match args.format {
+        GraphFormat::Mermaid => graph::mermaid(&platform),
+        GraphFormat::Dot => graph::dot(&platform),
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_docs(args: &DocsArgs, v: Verbosity) -> Result<ExitCode> {
+    let (name, platform) = match validated(&args.spec.spec, v)? {
+        Ok(found) => found,
+        Err(code) => return Ok(code),
+    };
+    let page = docs::platform_md(&platform, &spec_name(&name));
+    let Some(out) = &args.out else {
+        print_out(&page)?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    let shown = out.display().to_string();
+    if args.check {
+        let on_disk = match std::fs::read_to_string(out) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {shown}")),
+        };
+        return Ok(match docs::drift(&shown, &on_disk, &page) {
+            None => {
+                if !v.quiet {
+                    eprintln!("{shown}: up to date");
+                }
+                ExitCode::SUCCESS
+            }
+            Some(diff) => {
+                print_out(&diff)?;
+                eprintln!(
+                    "{shown} is out of date; run `platgen docs {} --out {shown}` and commit the result",
+                    args.spec.spec.display()
+                );
+                ExitCode::from(EXIT_PROBLEMS)
+            }
+        });
+    }
+    let dir = out.parent().unwrap_or_else(|| Path::new(""));
+    let file = scaffold::NewFile {
+        path: out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .context("--out names no file")?,
+        contents: page,
+    };
+    // The page is generated: rewriting it is the point.
+    let written = scaffold::write_new(dir, &[file], scaffold::Existing::Replace)?;
+    if !v.quiet {
+        let state = if written.written.is_empty() {
+            "unchanged"
+        } else {
+            "written"
+        };
+        eprintln!("{shown}: {state}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_init(args: &InitArgs, v: Verbosity) -> Result<ExitCode> {
+    let name = match &args.name {
+        Some(name) => {
+            if let Some(problem) = check::invalid_name::label_problem(name) {
+                let hint = check::invalid_name::sanitized(name)
+                    .map_or_else(String::new, |s| format!("; try `--name {s}`"));
+                anyhow::bail!("--name {name}: not a valid platform name: {problem}{hint}");
+            }
+            name.clone()
+        }
+        None => init::name_for(&args.dir),
+    };
+    let written = scaffold::write_new(&args.dir, &init::files(&name), scaffold::Existing::Refuse)
+        .map_err(|e| match e {
+        scaffold::ScaffoldError::Exists(_) => {
+            anyhow::anyhow!("{e}; `platgen init` starts a platform, it never replaces one")
+        }
+        scaffold::ScaffoldError::Io { .. } => anyhow::Error::new(e),
+    })?;
+    if !v.quiet {
+        for path in written.written.iter().chain(&written.unchanged) {
+            eprintln!("wrote {}", path.display());
+        }
+        let spec = args.dir.join("platform.yaml");
+        let spec = if args.dir == Path::new(".") {
+            String::new()
+        } else {
+            format!(" {}", spec.display())
+        };
+        eprintln!(
+            "\nThe platform `{name}` has three services. Next:\n  platgen check{spec}     every problem at once, with its line\n  platgen render{spec}    the configs, into out/\n  platgen graph{spec}     the picture, in Mermaid"
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_templates(args: &TemplatesArgs, v: Verbosity) -> Result<ExitCode> {
+    let files = scaffold::template_files();
+    let Some(dir) = &args.dir else {
+        let mut out = String::new();
+        for f in files.iter().filter(|f| f.path != "README.md") {
+            let _ = writeln!(out, "{}", f.path);
+        }
+        print_out(&out)?;
+        if !v.quiet {
+            eprintln!(
+                "platgen: `platgen templates DIR` writes them with README.md (what each receives); `render --templates DIR` uses them"
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    let written = scaffold::write_new(
+        dir,
+        &files,
+        if args.force {
+            scaffold::Existing::Replace
+        } else {
+            scaffold::Existing::KeepIfSame
+        },
+    )
+    .map_err(|e| match e {
+        scaffold::ScaffoldError::Exists(_) => {
+            anyhow::anyhow!("{e}; `--force` replaces them with the built-in templates")
+        }
+        scaffold::ScaffoldError::Io { .. } => anyhow::Error::new(e),
+    })?;
+    if v.verbose {
+        for path in &written.written {
+            eprintln!("written: {}", path.display());
+        }
+    }
+    if !v.quiet {
+        eprintln!(
+            "{}: {} written, {} unchanged; see {} for what each template receives, then `platgen render --templates {}`",
+            dir.display(),
+            written.written.len(),
+            written.unchanged.len(),
+            dir.join("README.md").display(),
+            dir.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_man(args: &ManArgs, v: Verbosity) -> Result<ExitCode> {
+    let cli = Cli::command();
+    let page = |cmd: clap::Command| -> Result<String> {
+        let mut out = Vec::new();
+        clap_mangen::Man::new(cmd).render(&mut out)?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    };
+    let Some(dir) = &args.out else {
+        print_out(&page(cli)?)?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    let mut files = vec![scaffold::NewFile {
+        path: "platgen.1".to_owned(),
+        contents: page(cli.clone())?,
+    }];
+    for sub in cli.get_subcommands() {
+        let name = format!("platgen-{}", sub.get_name());
+        let cmd = sub
+            .clone()
+            .name(name.clone())
+            .version(cli::VERSION)
+            .display_name(format!("platgen {}", sub.get_name()));
+        files.push(scaffold::NewFile {
+            path: format!("{name}.1"),
+            contents: page(cmd)?,
+        });
+    }
+    let written = scaffold::write_new(dir, &files, scaffold::Existing::Replace)?;
+    if !v.quiet {
+        eprintln!(
+            "{}: {} written, {} unchanged",
+            dir.display(),
+            written.written.len(),
+            written.unchanged.len()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,387 @@
+//! `PLATFORM.md`: the platform as a page people read: what runs in which
+//! phase, where to reach it, what it waits for, how it is checked and
+//! watched, which secrets it needs (names only), and the graph in Mermaid,
+//! which GitHub and most Markdown viewers draw.
+//!
+//! Like every generated file it is reproducible byte for byte, so it can be
+//! committed next to the spec and kept current with `platgen docs --check`.
+
+use std::fmt::Write as _;
+
+use crate::check::context::PortRange;
+use crate::graph;
+use crate::model::{HealthCheck, Platform, Port, Service};
+
+/// Markdown inline code that survives a table cell: `|` escaped, and a
+/// longer fence when the text holds a backtick.
+fn code(text: &str) -> String {
+    let text = text.replace('|', "\\|");
+    if text.contains('`') {
+        format!("`` {text} ``")
+    } else {
+        format!("`{text}`")
+    }
+}
+
+/// Plain text for a table cell or a heading.
+fn plain(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\`*_[]<>|#".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn port_text(p: &Port) -> String {
+    let container = format!("{}/{}", p.container, p.protocol.name());
+    let name = if p.named {
+        format!("{} ", code(&p.name))
+    } else {
+        String::new()
+    };
+    match (p.host, &p.bind) {
+        (Some(h), Some(bind)) => format!("{name}{} → {container}", code(&format!("{bind}:{h}"))),
+        (Some(h), None) => format!("{name}**{h}** → {container}"),
+        (None, _) => format!("{name}{container}"),
+    }
+}
+
+fn health_text(s: &Service) -> String {
+    let Some(h) = &s.health else {
+        return "none".to_owned();
+    };
+    match &h.check {
+        HealthCheck::Http { port, path } => {
+            format!("http {}", code(&format!(":{}{path}", port.number)))
+        }
+        HealthCheck::Tcp { port } => format!("tcp :{}", port.number),
+        HealthCheck::Command { argv } => code(&argv.join(" ")),
+    }
+}
+
+fn join_or_dash(items: &[String]) -> String {
+    if items.is_empty() {
+        "–".to_owned()
+    } else {
+        items.join("<br>")
+    }
+}
+
+fn route_text(platform: &Platform, s: &Service) -> String {
+    let Some(r) = &s.route else {
+        return "–".to_owned();
+    };
+    let mut text = code(&r.path);
+    let mut notes = Vec::new();
+    if r.strip_prefix {
+        notes.push("prefix stripped");
+    }
+    if r.websocket {
+        notes.push("WebSocket");
+    }
+    if s.gateway.is_some() && platform.roles.gateway.is_some() {
+        notes.push("through the gateway");
+    }
+    if !notes.is_empty() {
+        let _ = write!(text, " ({})", notes.join(", "));
+    }
+    text
+}
+
+fn gateway_text(s: &Service) -> Option<String> {
+    let g = s.gateway.as_ref()?;
+    let mut parts = Vec::new();
+    if let Some(auth) = &g.auth {
+        parts.push(format!("auth {}", code(auth)));
+    }
+    if let Some(rate) = g.rate_limit_per_minute {
+        parts.push(format!("{rate}/min"));
+    }
+    if let Some(cors) = &g.cors {
+        parts.push(if cors.is_empty() {
+            "CORS: any origin".to_owned()
+        } else {
+            format!(
+                "CORS: {}",
+                cors.iter().map(|o| code(o)).collect::<Vec<_>>().join(", ")
+            )
+        });
+    }
+    if !g.consumers.is_empty() {
+        parts.push(format!(
+            "consumers {}",
+            g.consumers
+                .iter()
+                .map(|c| code(c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Some(if parts.is_empty() {
+        "gateway".to_owned()
+    } else {
+        format!("gateway: {}", parts.join(", "))
+    })
+}
+
+fn metrics_text(s: &Service) -> String {
+    s.metrics.as_ref().map_or_else(
+        || "–".to_owned(),
+        |m| {
+            let query: Vec<String> = m.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let query = if query.is_empty() {
+                String::new()
+            } else {
+                format!("?{}", query.join("&"))
+            };
+            code(&format!(":{}{}{query}", m.port.number, m.path))
+        },
+    )
+}
+
+fn roles_text(platform: &Platform) -> Option<String> {
+    let r = &platform.roles;
+    let roles: Vec<String> = [
+        ("proxy", &r.proxy),
+        ("gateway", &r.gateway),
+        ("monitoring", &r.monitoring),
+        ("dashboards", &r.dashboards),
+    ]
+    .into_iter()
+    .filter_map(|(role, name)| name.as_ref().map(|n| format!("{role} {}", code(n))))
+    .collect();
+    (!roles.is_empty()).then(|| roles.join(", "))
+}
+
+fn range_text(r: PortRange) -> String {
+    format!("{}–{}", r.low, r.high)
+}
+
+/// The whole page. `spec_name` is the spec's file name, as the generated
+/// header names it.
+pub fn platform_md(platform: &Platform, spec_name: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "<!-- Generated by platgen from {spec_name}; do not edit. -->\n# {}\n",
+        plain(&platform.name)
+    );
+    let mut facts = vec![format!(
+        "{} service{}",
+        platform.services.len(),
+        if platform.services.len() == 1 {
+            ""
+        } else {
+            "s"
+        }
+    )];
+    if platform.phased {
+        let _ = write!(
+            facts[0],
+            " in {} phase{}",
+            platform.phases.len(),
+            if platform.phases.len() == 1 { "" } else { "s" }
+        );
+    }
+    if let Some(domain) = &platform.domain {
+        facts.push(format!("domain {}", code(domain)));
+    }
+    if let Some(range) = platform.port_range {
+        facts.push(format!("host ports {}", range_text(range)));
+    }
+    let _ = writeln!(out, "{}.\n", facts.join(", "));
+    if let Some(roles) = roles_text(platform) {
+        let _ = writeln!(out, "Roles: {roles}.\n");
+    }
+    out.push_str(&phases_md(platform));
+    out.push_str(&routes_md(platform));
+    out.push_str(&secrets_md(platform));
+    out.push_str(&capacity_md(platform));
+    out
+}
+
+/// The graph, then one table per phase.
+fn phases_md(platform: &Platform) -> String {
+    let mut out = String::new();
+    out.push_str(
+        "## Dependencies\n\nAn arrow points from a service to what it depends on.\n\n```mermaid\n",
+    );
+    out.push_str(&graph::mermaid(platform));
+    out.push_str("```\n");
+
+    let phases: Vec<usize> = (0..platform.phases.len())
+        .filter(|i| platform.services.iter().any(|s| s.phase == *i))
+        .collect();
+    for i in phases {
+        if platform.phased {
+            let phase = &platform.phases[i];
+            let title = phase
+                .title
+                .as_ref()
+                .map_or_else(String::new, |t| format!(": {}", plain(t)));
+            let _ = writeln!(out, "\n## Phase {}{title}\n", plain(&phase.id));
+        } else {
+            out.push_str("\n## Services\n\n");
+        }
+        out.push_str("| service | image | ports | depends on | route | health | metrics |\n");
+        out.push_str("| --- | --- | --- | --- | --- | --- | --- |\n");
+        for s in platform.services.iter().filter(|s| s.phase == i) {
+            let mut route = route_text(platform, s);
+            if let Some(g) = gateway_text(s) {
+                let _ = write!(route, "<br>{g}");
+            }
+            let _ = writeln!(
+                out,
+                "| **{}** | {} | {} | {} | {} | {} | {} |",
+                plain(&s.name),
+                code(&s.image),
+                join_or_dash(&s.ports.iter().map(port_text).collect::<Vec<_>>()),
+                join_or_dash(&s.depends_on.iter().map(|d| plain(d)).collect::<Vec<_>>()),
+                route,
+                health_text(s),
+                metrics_text(s),
+            );
+        }
+    }
+
+    out
+}
+
+fn routes_md(platform: &Platform) -> String {
+    let mut out = String::new();
+    let routed: Vec<&Service> = platform
+        .services
+        .iter()
+        .filter(|s| s.route.is_some())
+        .collect();
+    if !routed.is_empty() {
+        out.push_str("\n## Routes\n\n");
+        if let Some(proxy) = &platform.roles.proxy {
+            let _ = writeln!(out, "Served by the proxy, {}.\n", code(proxy));
+        }
+        out.push_str("| path | service | port | via |\n| --- | --- | --- | --- |\n");
+        let mut rows: Vec<(&str, &Service)> = routed
+            .iter()
+            .filter_map(|s| s.route.as_ref().map(|r| (r.path.as_str(), *s)))
+            .collect();
+        rows.sort_by(|a, b| a.0.cmp(b.0));
+        for (path, s) in rows {
+            let port = s.route.as_ref().map_or(0, |r| r.port.number);
+            let via = match (&s.gateway, &platform.roles.gateway) {
+                (Some(_), Some(gateway)) => format!("the gateway, {}", code(gateway)),
+                _ => "–".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {port} | {via} |",
+                code(path),
+                plain(&s.name)
+            );
+        }
+    }
+
+    out
+}
+
+fn secrets_md(platform: &Platform) -> String {
+    let mut out = String::new();
+    let secrets = platform.secret_names();
+    if !secrets.is_empty() {
+        out.push_str(
+            "\n## Secrets\n\nNames only: the values live outside the spec and the output.\n\n",
+        );
+        out.push_str("| secret | read by |\n| --- | --- |\n");
+        for name in secrets {
+            let readers: Vec<String> = platform
+                .services
+                .iter()
+                .flat_map(|s| {
+                    s.secrets
+                        .iter()
+                        .filter(|x| x.name == name)
+                        .map(|x| format!("{} ({})", plain(&s.name), code(&x.env)))
+                })
+                .collect();
+            let _ = writeln!(out, "| {} | {} |", code(&name), readers.join(", "));
+        }
+    }
+
+    out
+}
+
+fn capacity_md(platform: &Platform) -> String {
+    let mut out = String::new();
+    let sized: Vec<&Service> = platform
+        .services
+        .iter()
+        .filter(|s| {
+            s.replicas != 1
+                || s.autoscale.is_some()
+                || s.resources.cpu.is_some()
+                || s.resources.memory.is_some()
+                || !s.volumes.is_empty()
+        })
+        .collect();
+    if !sized.is_empty() {
+        out.push_str("\n## Capacity\n\n| service | replicas | cpu | memory | volumes |\n| --- | --- | --- | --- | --- |\n");
+        for s in sized {
+            let replicas = s.autoscale.map_or_else(
+                || s.replicas.to_string(),
+                |a| format!("{}–{} (at {}% cpu)", a.min, a.max, a.cpu_percent),
+            );
+            let volumes: Vec<String> = s
+                .volumes
+                .iter()
+                .map(|(name, v)| {
+                    let size = v
+                        .size
+                        .as_ref()
+                        .map_or_else(String::new, |z| format!(", {z}"));
+                    format!("{} at {}{size}", code(name), code(&v.path))
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "| {} | {replicas} | {} | {} | {} |",
+                plain(&s.name),
+                s.resources
+                    .cpu
+                    .as_deref()
+                    .map_or_else(|| "–".to_owned(), code),
+                s.resources
+                    .memory
+                    .as_deref()
+                    .map_or_else(|| "–".to_owned(), code),
+                join_or_dash(&volumes),
+            );
+        }
+    }
+    out
+}
+
+/// A unified diff from the page on disk to the fresh one, `None` when they
+/// are the same (`platgen docs --check`).
+pub fn drift(path: &str, on_disk: &str, fresh: &str) -> Option<String> {
+    (on_disk != fresh).then(|| {
+        similar::TextDiff::from_lines(on_disk, fresh)
+            .unified_diff()
+            .context_radius(3)
+            .header(&format!("a/{path}"), &format!("b/{path}"))
+            .to_string()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_cannot_break_the_table() {
+        assert_eq!(code("a|b"), "`a\\|b`");
+        assert_eq!(code("a`b"), "`` a`b ``");
+        assert_eq!(plain("a_b*c|d"), "a\\_b\\*c\\|d");
+    }
+}
