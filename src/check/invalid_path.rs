@@ -81,8 +81,21 @@ fn push(out: &mut Vec<Diagnostic>, span: Span, what: &str, problem: &str, help: 
     );
 }
 
+/// The help for a bad URL path: a path without its leading `/` is the
+/// usual slip, and the fix is that path with it, in the words of what the
+/// path is for; anything else gets the general rule.
+fn url_help(path: &str, query: bool, what: &str, example: &str) -> String {
+    let fixed = format!("/{}", path.trim_start_matches("./"));
+    if !path.starts_with('/') && url_path_problem(&fixed, query).is_none() {
+        format!(
+            "{what} paths are absolute URL paths, starting at the server's root: write `{fixed}`"
+        )
+    } else {
+        format!("use a path like `{example}`: letters, digits and `-._~%/:@+,=!*`")
+    }
+}
+
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    const URL_HELP: &str = "use a path like `/api/v1`: letters, digits and `-._~%/:@+,=!*`";
     for s in &cx.services {
         let svc = s.service();
         let name = &s.name.value;
@@ -94,7 +107,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     path.span,
                     &format!("the route path {:?} of `{name}`", path.value),
                     &p,
-                    URL_HELP,
+                    &url_help(path, false, "route", "/api/v1"),
                 );
             }
         }
@@ -106,7 +119,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     path.span,
                     &format!("the health-check path {:?} of `{name}`", path.value),
                     &p,
-                    URL_HELP,
+                    &url_help(path, true, "health-check", "/healthz"),
                 );
             }
         }
@@ -118,7 +131,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 path.span,
                 &format!("the metrics path {:?} of `{name}`", path.value),
                 &p,
-                URL_HELP,
+                &url_help(path, true, "metrics", "/metrics"),
             );
         }
         for (volume, spec) in &svc.volumes {
@@ -162,5 +175,11 @@ mod tests {
         assert_eq!(url_path_problem("/", false), None);
         assert!(url_path_problem("api", false).is_some());
         assert!(url_path_problem("/a/../b", false).is_some());
+        assert!(url_help("healthz", true, "health-check", "/healthz").contains("write `/healthz`"));
+        assert!(
+            url_help("./ready?x=1", true, "health-check", "/healthz")
+                .contains("write `/ready?x=1`")
+        );
+        assert!(url_help("/a b", true, "health-check", "/healthz").contains("like `/healthz`"));
     }
 }

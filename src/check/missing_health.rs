@@ -4,7 +4,9 @@
 //! health check. Without one, dependants start as soon as the container
 //! exists (not when it is ready), Kubernetes cannot restart it when it
 //! hangs, and nothing tells a broken service from a working one. Use
-//! `--deny-warnings` to make this an error.
+//! `--deny-warnings` to make this an error. The proxy role's service is
+//! warned about too: the generated nginx.conf answers `/healthz`, and the
+//! help says how to check it.
 //!
 //! Example:
 //!
@@ -14,7 +16,9 @@
 //! ```
 
 use super::Context;
+use super::context::ServiceFacts;
 use crate::diag::{Diagnostic, Rule, Severity};
+use crate::spec::Protocol;
 
 pub const RULE: Rule = Rule {
     code: "PG403",
@@ -23,9 +27,38 @@ pub const RULE: Rule = Rule {
     source: include_str!("missing_health.rs"),
 };
 
+/// The check to add to the proxy role's service: the generated nginx.conf
+/// answers `/healthz` on the proxy's first tcp port. platgen does not add it
+/// itself, because the tool that runs it (`health.probe`) must exist in the
+/// image, which only the spec's author knows.
+fn proxy_help(s: &ServiceFacts) -> Option<String> {
+    let port = s.ports.iter().find(|p| p.protocol == Protocol::Tcp)?;
+    let reference = match (port.name(), port.container) {
+        (Some(name), _) => name.to_owned(),
+        (None, Some(c)) => c.low.to_string(),
+        (None, None) => return None,
+    };
+    Some(format!(
+        "the generated nginx.conf answers `/healthz` on port `{reference}`: add `health: {{http: {{port: {reference}, path: /healthz}}}}` (with `probe: curl` where the image has no wget)"
+    ))
+}
+
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let proxy = cx
+        .spec
+        .roles
+        .as_ref()
+        .and_then(|r| r.proxy.as_ref())
+        .map(|p| p.value.as_str());
     for s in &cx.services {
         if s.service().health.is_none() {
+            let help = Some(s.name.value.as_str())
+                .filter(|name| Some(*name) == proxy)
+                .and_then(|_| proxy_help(s))
+                .unwrap_or_else(|| {
+                    "add `health:` with `http: {port, path}`, `tcp: {port}` or `command: [...]`"
+                        .to_owned()
+                });
             out.push(
                 Diagnostic::new(
                     &RULE,
@@ -33,9 +66,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     format!("service `{}` has no health check", s.name.value),
                 )
                 .with_label("no `health`")
-                .with_help(
-                    "add `health:` with `http: {port, path}`, `tcp: {port}` or `command: [...]`",
-                ),
+                .with_help(help),
             );
         }
     }

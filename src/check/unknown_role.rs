@@ -13,9 +13,11 @@
 //! ```yaml
 //! roles:
 //!   proxy: ngnix        # error: unknown service; did you mean `nginx`?
+//!   gateway: kong       # error: unknown service; did you mean `api-gateway` (image `kong:3.9.0`)?
 //! ```
 
 use super::Context;
+use super::context::ServiceFacts;
 use crate::diag::{Diagnostic, Rule, Severity};
 use crate::suggest;
 
@@ -25,6 +27,31 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     source: include_str!("unknown_role.rs"),
 };
+
+/// A service whose image is named like the role's missing service
+/// (`roles.gateway: kong` and a service `api-gateway` running `kong:3.9.0`).
+fn by_image<'c, 's>(cx: &'c Context<'s>, name: &str) -> Option<&'c ServiceFacts<'s>> {
+    cx.services.iter().find(|s| {
+        let image = &s.service().image.value;
+        let repository = image.split(['@', ':']).next().unwrap_or(image);
+        repository.rsplit('/').next() == Some(name)
+    })
+}
+
+/// `the services are a, b, c`, at most a dozen of them.
+fn services_note(cx: &Context) -> String {
+    const SHOWN: usize = 12;
+    let names: Vec<String> = cx.service_names().map(|n| format!("`{n}`")).collect();
+    match names.len() {
+        0 => "the platform has no services".to_owned(),
+        n if n > SHOWN => format!(
+            "the services are {} and {} more",
+            names[..SHOWN].join(", "),
+            n - SHOWN
+        ),
+        _ => format!("the services are {}", names.join(", ")),
+    }
+}
 
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(roles) = &cx.spec.roles else { return };
@@ -49,8 +76,19 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 .with_label("unknown service");
                 if let Some(help) = suggest::did_you_mean(name, cx.service_names()) {
                     d = d.with_help(help);
+                } else if let Some(s) = by_image(cx, name) {
+                    d = d.with_help(format!(
+                        "did you mean `{}` (image `{}`)?",
+                        s.name.value,
+                        s.service().image.value
+                    ));
+                } else {
+                    d = d.with_help(format!(
+                        "name the service that runs it, or add a service `{}`",
+                        name.value
+                    ));
                 }
-                out.push(d);
+                out.push(d.with_note(services_note(cx)));
             }
             Some(s) if s.ports.is_empty() => out.push(
                 Diagnostic::new(
