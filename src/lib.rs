@@ -5,6 +5,7 @@
 //! render -> emit. The library never prints; the binary does.
 
 pub mod check;
+pub mod completions;
 pub mod diag;
 pub mod docs;
 pub mod duration;

@@ -91,7 +91,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "platgen", &mut out);
-            print_out(&String::from_utf8_lossy(&out))?;
+            let script = String::from_utf8_lossy(&out).into_owned();
+            print_out(&platgen::completions::with_rule_names(
+                &shell.to_string(),
+                script,
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
     }

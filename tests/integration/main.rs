@@ -3,6 +3,7 @@
 
 mod check;
 mod cli;
+mod commands;
 mod configs;
 mod render;
 mod render_cli;
