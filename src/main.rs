@@ -340,6 +340,25 @@ fn validated(path: &Path, v: Verbosity) -> Result<Result<(String, Platform), Exi
     Ok(Ok((name, platform)))
 }
 
+/// The platform as `--phase ID` leaves it, or all of it.
+fn select_phase(full: &Platform, phase: Option<&str>, source: &SourceFile) -> Result<Platform> {
+    let Some(id) = phase else {
+        return Ok(full.clone());
+    };
+    if let Some(p) = full.up_to_phase(id) {
+        return Ok(p);
+    }
+    anyhow::ensure!(
+        full.phased,
+        "--phase {id}: {} declares no phases",
+        source.name()
+    );
+    let ids: Vec<&str> = full.phases.iter().map(|p| p.id.as_str()).collect();
+    let hint = suggest::did_you_mean(id, ids.iter().copied())
+        .unwrap_or_else(|| format!("the phases are {}", ids.join(", ")));
+    anyhow::bail!("no phase `{id}` in {}; {hint}", source.name())
+}
+
 fn run_render(args: &RenderArgs, v: Verbosity) -> Result<ExitCode> {
     let (name, bytes) = read_spec(&args.spec.spec)?;
     let (source, outcome) = check::check_bytes(&name, &bytes);
@@ -358,24 +377,7 @@ fn run_render(args: &RenderArgs, v: Verbosity) -> Result<ExitCode> {
     let Some(full) = outcome.platform else {
         anyhow::bail!("internal error: a spec without errors built no platform");
     };
-    let platform = match &args.phase {
-        None => full.clone(),
-        Some(id) => {
-            if let Some(p) = full.up_to_phase(id) {
-                p
-            } else {
-                anyhow::ensure!(
-                    full.phased,
-                    "--phase {id}: {} declares no phases",
-                    source.name()
-                );
-                let ids: Vec<&str> = full.phases.iter().map(|p| p.id.as_str()).collect();
-                let hint = suggest::did_you_mean(id, ids.iter().copied())
-                    .unwrap_or_else(|| format!("the phases are {}", ids.join(", ")));
-                anyhow::bail!("no phase `{id}` in {}; {hint}", source.name());
-            }
-        }
-    };
+    let platform = select_phase(&full, args.phase.as_deref(), &source)?;
     if let Some(dir) = &args.templates {
         anyhow::ensure!(
             dir.is_dir(),
@@ -407,7 +409,15 @@ fn run_render(args: &RenderArgs, v: Verbosity) -> Result<ExitCode> {
     };
     let files = render::render(&platform, &engine, &options)?;
     if !v.quiet {
-        note_empty_targets(&files, &targets, &full, &platform, args.phase.as_deref());
+        let asked = !args.target.is_empty();
+        note_empty_targets(
+            &files,
+            &targets,
+            &full,
+            &platform,
+            args.phase.as_deref(),
+            asked,
+        );
     }
 
     if args.stdout {
@@ -488,17 +498,34 @@ fn report_drift(
     Ok(ExitCode::from(EXIT_PROBLEMS))
 }
 
-/// Says why a requested target produced nothing: no service holds its role,
-/// or the one that does is in a phase `--phase` leaves out.
+/// Says why a target produced nothing: no service holds its role, or the
+/// one that does is in a phase `--phase` leaves out.
 fn note_empty_targets(
     files: &[render::OutFile],
     targets: &[Target],
     full: &Platform,
     shown: &Platform,
     phase: Option<&str>,
+    asked: bool,
 ) {
     for t in targets {
         if files.iter().any(|f| f.target == *t) {
+            continue;
+        }
+        // A platform without a gateway renders no Kong config, and that
+        // is news only to someone who asked for it, or whose --phase left
+        // the role's service out.
+        let dropped = |role: &Option<String>| {
+            role.as_ref()
+                .is_some_and(|name| shown.service(name).is_none())
+        };
+        let filtered = match t {
+            Target::Nginx => dropped(&full.roles.proxy),
+            Target::Prometheus => dropped(&full.roles.monitoring),
+            Target::Kong => dropped(&full.roles.gateway),
+            Target::Compose | Target::Kubernetes => false,
+        };
+        if !asked && !filtered {
             continue;
         }
         let role = match t {
@@ -655,14 +682,13 @@ fn run_init(args: &InitArgs, v: Verbosity) -> Result<ExitCode> {
         for path in written.written.iter().chain(&written.unchanged) {
             eprintln!("wrote {}", path.display());
         }
-        let spec = args.dir.join("platform.yaml");
-        let spec = if args.dir == Path::new(".") {
+        let cd = if args.dir == Path::new(".") {
             String::new()
         } else {
-            format!(" {}", spec.display())
+            format!("  cd {}\n", args.dir.display())
         };
         eprintln!(
-            "\nThe platform `{name}` has three services. Next:\n  platgen check{spec}     every problem at once, with its line\n  platgen render{spec}    the configs, into out/\n  platgen graph{spec}     the picture, in Mermaid"
+            "\nThe platform `{name}` has three services. Next:\n{cd}  platgen check     every problem at once, with its line\n  platgen render    the configs, into out/\n  platgen graph     the picture, in Mermaid"
         );
     }
     Ok(ExitCode::SUCCESS)
