@@ -17,7 +17,8 @@ use crate::check::context::{PortFacts, PortRange, Resolved, ServiceFacts};
 use crate::duration;
 use crate::quantity;
 use crate::spec::{
-    self, Cors, PortRef, Probe, Protocol, SecretDelivery, SecretDetail, SecretRef, Spanned, Spec,
+    self, AdminApi, AlertSeverity, Cors, JwtAlgorithm, PortRef, Probe, Protocol, SecretDelivery,
+    SecretDetail, SecretRef, Spanned, Spec,
 };
 
 /// The whole platform.
@@ -39,6 +40,163 @@ pub struct Platform {
     pub start_order: Vec<usize>,
     /// Service name -> index into `services`.
     index: HashMap<String, usize>,
+    /// How the monitoring role scrapes and keeps metrics.
+    pub monitoring: Monitoring,
+    /// Receivers and routing of the alerting role, when the spec has them.
+    pub alerting: Option<Alerting>,
+    /// Consumers and policies of the gateway role.
+    pub gateway: GatewaySettings,
+}
+
+/// The monitoring role's settings, defaults applied.
+#[derive(Debug, Clone)]
+pub struct Monitoring {
+    /// As written (a Prometheus duration), default `15s`.
+    pub scrape_interval: String,
+    pub scrape_interval_ms: u64,
+    /// As written, default `15s`.
+    pub evaluation_interval: String,
+    pub retention_time: Option<String>,
+    pub retention_size: Option<String>,
+    /// The runbook base URL without a trailing `/`.
+    pub runbook_url: Option<String>,
+}
+
+/// The default scrape and evaluation interval.
+pub const DEFAULT_SCRAPE_INTERVAL: &str = "15s";
+
+/// Alertmanager's receivers and routing.
+#[derive(Debug, Clone)]
+pub struct Alerting {
+    pub receivers: Vec<Receiver>,
+    /// Severity -> receiver, most urgent first.
+    pub routes: Vec<(AlertSeverity, String)>,
+    /// The receiver of everything else.
+    pub default: String,
+    /// The receiver of the `Watchdog` heartbeat.
+    pub heartbeat: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Receiver {
+    pub name: String,
+    pub email: Option<Email>,
+    pub slack: Option<Slack>,
+    /// The secret holding the routing key.
+    pub pagerduty: Option<String>,
+    pub webhook: Option<Webhook>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Email {
+    pub to: String,
+    pub from: String,
+    pub smarthost: String,
+    pub username: Option<String>,
+    /// The secret holding the password.
+    pub password: Option<String>,
+    pub require_tls: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Slack {
+    /// The secret holding the webhook URL.
+    pub webhook_url: String,
+    pub channel: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    pub url: String,
+    /// The secret holding the bearer token.
+    pub bearer_token: Option<String>,
+}
+
+impl Receiver {
+    /// The secrets this receiver reads, in a fixed order.
+    pub fn secrets(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        if let Some(p) = self.email.as_ref().and_then(|e| e.password.as_deref()) {
+            out.push(p);
+        }
+        if let Some(s) = &self.slack {
+            out.push(s.webhook_url.as_str());
+        }
+        if let Some(p) = &self.pagerduty {
+            out.push(p.as_str());
+        }
+        if let Some(t) = self
+            .webhook
+            .as_ref()
+            .and_then(|w| w.bearer_token.as_deref())
+        {
+            out.push(t);
+        }
+        out
+    }
+}
+
+/// The gateway's consumers and policies.
+#[derive(Debug, Clone)]
+pub struct GatewaySettings {
+    /// In spec order.
+    pub consumers: Vec<Consumer>,
+    /// The spec's trusted addresses; `None` means the default.
+    pub trusted_ips: Option<Vec<String>>,
+    pub admin: AdminApi,
+}
+
+/// The gateway's trusted addresses when the spec names none: the private
+/// ranges a proxy in front of it connects from.
+pub const DEFAULT_TRUSTED_IPS: &[&str] =
+    &["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"];
+
+#[derive(Debug, Clone)]
+pub struct Consumer {
+    pub name: String,
+    pub credentials: Vec<Credential>,
+}
+
+/// A credential, by the secret that holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    Jwt {
+        /// The `iss` claim.
+        issuer: String,
+        algorithm: JwtAlgorithm,
+        public_key: String,
+    },
+    KeyAuth {
+        key: String,
+    },
+    BasicAuth {
+        password: String,
+    },
+    HmacAuth {
+        secret: String,
+    },
+}
+
+impl Credential {
+    /// The `gateway.auth` plugin this credential passes.
+    pub fn auth(&self) -> &'static str {
+        match self {
+            Credential::Jwt { .. } => "jwt",
+            Credential::KeyAuth { .. } => "key-auth",
+            Credential::BasicAuth { .. } => "basic-auth",
+            Credential::HmacAuth { .. } => "hmac-auth",
+        }
+    }
+
+    /// The secret that holds it.
+    pub fn secret(&self) -> &str {
+        match self {
+            Credential::Jwt { public_key: s, .. }
+            | Credential::KeyAuth { key: s }
+            | Credential::BasicAuth { password: s }
+            | Credential::HmacAuth { secret: s } => s,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +212,7 @@ pub struct Roles {
     pub monitoring: Option<String>,
     pub gateway: Option<String>,
     pub dashboards: Option<String>,
+    pub alerting: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -225,6 +384,10 @@ pub struct Metrics {
     pub http_requests: Option<(String, String)>,
     /// The HTTP duration histogram and the p95 threshold in milliseconds.
     pub http_duration: Option<(String, u32)>,
+    /// The severity of the availability alerts.
+    pub severity: AlertSeverity,
+    /// The severity of the HTTP alerts.
+    pub http_severity: AlertSeverity,
 }
 
 /// Default threshold of the `HighLatency` alert.
@@ -364,6 +527,14 @@ fn metrics(s: &ServiceFacts, m: &spec::Metrics) -> Metrics {
                 .map_or(DEFAULT_P95_LATENCY_MS, |v| v.value);
             (h.value.clone(), ms)
         }),
+        severity: m
+            .severity
+            .as_ref()
+            .map_or(AlertSeverity::Critical, |s| s.value),
+        http_severity: m
+            .http_severity
+            .as_ref()
+            .map_or(AlertSeverity::Warning, |s| s.value),
     }
 }
 
@@ -534,6 +705,141 @@ fn service(s: &ServiceFacts) -> Service {
     }
 }
 
+fn monitoring(m: Option<&spec::MonitoringSettings>) -> Monitoring {
+    let text = |v: Option<&Spanned<spec::Text>>| v.map(|t| t.value.0.clone());
+    let scrape_interval = text(m.and_then(|m| m.scrape_interval.as_ref()))
+        .unwrap_or_else(|| DEFAULT_SCRAPE_INTERVAL.to_owned());
+    let retention = m.and_then(|m| m.retention.as_ref()).map(|r| &r.value);
+    Monitoring {
+        scrape_interval_ms: duration::parse_prometheus_millis(&scrape_interval).unwrap_or(15_000),
+        scrape_interval,
+        evaluation_interval: text(m.and_then(|m| m.evaluation_interval.as_ref()))
+            .unwrap_or_else(|| DEFAULT_SCRAPE_INTERVAL.to_owned()),
+        retention_time: text(retention.and_then(|r| r.time.as_ref())),
+        retention_size: retention.and_then(|r| r.size.as_ref().map(|s| s.value.clone())),
+        runbook_url: m
+            .and_then(|m| m.runbook_url.as_ref())
+            .map(|u| u.value.trim_end_matches('/').to_owned()),
+    }
+}
+
+fn alerting(a: &spec::AlertingSettings) -> Alerting {
+    let name = |v: &Spanned<String>| v.value.clone();
+    let receivers: Vec<Receiver> = a
+        .receivers
+        .iter()
+        .map(|(n, r)| Receiver {
+            name: n.value.clone(),
+            email: r.value.email.as_ref().map(|e| Email {
+                to: name(&e.value.to),
+                from: name(&e.value.from),
+                smarthost: name(&e.value.smarthost),
+                username: e.value.username.as_ref().map(name),
+                password: e.value.password.as_ref().map(name),
+                require_tls: e.value.require_tls.as_ref().is_none_or(|b| b.value),
+            }),
+            slack: r.value.slack.as_ref().map(|s| Slack {
+                webhook_url: name(&s.value.webhook_url),
+                channel: name(&s.value.channel),
+            }),
+            pagerduty: r
+                .value
+                .pagerduty
+                .as_ref()
+                .map(|p| name(&p.value.routing_key)),
+            webhook: r.value.webhook.as_ref().map(|w| Webhook {
+                url: name(&w.value.url),
+                bearer_token: w.value.bearer_token.as_ref().map(name),
+            }),
+        })
+        .collect();
+    let mut routes = Vec::new();
+    if let Some(r) = &a.routes {
+        for (severity, receiver) in [
+            (AlertSeverity::Critical, &r.value.critical),
+            (AlertSeverity::Warning, &r.value.warning),
+            (AlertSeverity::Info, &r.value.info),
+        ] {
+            if let Some(receiver) = receiver {
+                routes.push((severity, receiver.value.clone()));
+            }
+        }
+    }
+    Alerting {
+        default: a.default.as_ref().map_or_else(
+            || {
+                receivers
+                    .first()
+                    .map(|r| r.name.clone())
+                    .unwrap_or_default()
+            },
+            name,
+        ),
+        receivers,
+        routes,
+        heartbeat: a.heartbeat.as_ref().map(name),
+    }
+}
+
+fn gateway_settings(g: Option<&spec::GatewaySettings>) -> GatewaySettings {
+    let Some(g) = g else {
+        return GatewaySettings {
+            consumers: Vec::new(),
+            trusted_ips: None,
+            admin: AdminApi::Localhost,
+        };
+    };
+    GatewaySettings {
+        consumers: g
+            .consumers
+            .iter()
+            .map(|(n, c)| {
+                let c = &c.value;
+                let mut credentials = Vec::new();
+                if let Some(j) = &c.jwt {
+                    credentials.push(Credential::Jwt {
+                        issuer: j
+                            .value
+                            .issuer
+                            .as_ref()
+                            .map_or_else(|| n.value.clone(), |i| i.value.clone()),
+                        algorithm: j
+                            .value
+                            .algorithm
+                            .as_ref()
+                            .map_or(JwtAlgorithm::RS256, |a| a.value),
+                        public_key: j.value.public_key.value.clone(),
+                    });
+                }
+                if let Some(k) = &c.key_auth {
+                    credentials.push(Credential::KeyAuth {
+                        key: k.value.key.value.clone(),
+                    });
+                }
+                if let Some(b) = &c.basic_auth {
+                    credentials.push(Credential::BasicAuth {
+                        password: b.value.password.value.clone(),
+                    });
+                }
+                if let Some(h) = &c.hmac_auth {
+                    credentials.push(Credential::HmacAuth {
+                        secret: h.value.secret.value.clone(),
+                    });
+                }
+                Consumer {
+                    name: n.value.clone(),
+                    credentials,
+                }
+            })
+            .collect(),
+        trusted_ips: g
+            .trusted_ips
+            .as_ref()
+            .map(|t| t.value.iter().map(|a| a.value.clone()).collect()),
+        admin: g.admin.as_ref().map_or(AdminApi::Localhost, |a| a.value),
+    }
+}
+
 /// Kahn's algorithm, always taking the earliest ready service in spec order,
 /// so the order is stable and deterministic. The ready services wait in a
 /// heap, so the order costs O(n log n), not O(n^2), for n services.
@@ -613,7 +919,7 @@ impl Platform {
                 title: None,
             }]
         };
-        let services: Vec<Service> = cx.services.iter().map(service).collect();
+        let mut services: Vec<Service> = cx.services.iter().map(service).collect();
         let start_order = start_order(&services);
         let role = |r: &Option<Spanned<String>>| r.as_ref().map(|n| n.value.clone());
         let roles = spec.roles.as_ref().map_or_else(Roles::default, |r| Roles {
@@ -621,7 +927,16 @@ impl Platform {
             monitoring: role(&r.monitoring),
             gateway: role(&r.gateway),
             dashboards: role(&r.dashboards),
+            alerting: role(&r.alerting),
         });
+        // Prometheus's Kubernetes discovery reads the API: the monitoring
+        // role's pods get a service account token and may reach the API.
+        if let Some(m) = services
+            .iter_mut()
+            .find(|s| roles.monitoring.as_deref() == Some(s.name.as_str()))
+        {
+            m.security.kubernetes_api = true;
+        }
         Self {
             name: spec.name.value.clone(),
             domain: spec.domain.as_ref().map(|d| d.value.clone()),
@@ -637,6 +952,9 @@ impl Platform {
             index: name_index(&services),
             services,
             start_order,
+            monitoring: monitoring(spec.monitoring.as_ref().map(|m| &m.value)),
+            alerting: spec.alerting.as_ref().map(|a| alerting(&a.value)),
+            gateway: gateway_settings(spec.gateway.as_ref().map(|g| &g.value)),
         }
     }
 
@@ -649,11 +967,43 @@ impl Platform {
         let mut names: Vec<String> = self
             .services
             .iter()
-            .flat_map(|s| s.secrets.iter().map(|x| x.name.clone()))
+            .flat_map(|s| {
+                s.secrets
+                    .iter()
+                    .map(|x| x.name.clone())
+                    .chain(self.role_secrets(&s.name))
+            })
             .collect();
         names.sort();
         names.dedup();
         names
+    }
+
+    /// The secrets a role's service reads as files for the generated config
+    /// it runs (the alerting role's receiver credentials, the gateway's
+    /// consumer credentials), each once, in spec order.
+    pub fn role_secrets(&self, service: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut add = |name: &str| {
+            if !out.iter().any(|n| n == name) {
+                out.push(name.to_owned());
+            }
+        };
+        if self.roles.alerting.as_deref() == Some(service)
+            && let Some(a) = &self.alerting
+        {
+            for r in &a.receivers {
+                r.secrets().into_iter().for_each(&mut add);
+            }
+        }
+        if self.roles.gateway.as_deref() == Some(service) {
+            for c in &self.gateway.consumers {
+                for credential in &c.credentials {
+                    add(credential.secret());
+                }
+            }
+        }
+        out
     }
 
     /// The platform as it stands after rolling out the phases up to and
@@ -676,6 +1026,7 @@ impl Platform {
             monitoring: keep(&self.roles.monitoring),
             gateway: keep(&self.roles.gateway),
             dashboards: keep(&self.roles.dashboards),
+            alerting: keep(&self.roles.alerting),
         };
         let start_order = start_order(&services);
         Some(Platform {

@@ -132,3 +132,44 @@ mod compose_tests {
         assert_eq!(compose_memory(1_000_000_000), "1000000000");
     }
 }
+
+/// A size as Prometheus's `--storage.tsdb.retention.size` reads it: a whole
+/// number and one of B, KB, MB, GB, TB, PB (powers of 1024), in bytes.
+pub fn prometheus_bytes(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let shift = match unit {
+        "B" => 0,
+        "KB" => 10,
+        "MB" => 20,
+        "GB" => 30,
+        "TB" => 40,
+        "PB" => 50,
+        _ => {
+            return Err(format!(
+                "`{text}` is not a size Prometheus reads: write a whole number and B, KB, MB, GB, TB or PB, like `18GB`"
+            ));
+        }
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` has no number, or one too large"))?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
+#[cfg(test)]
+mod prometheus_tests {
+    use super::*;
+
+    #[test]
+    fn prometheus_sizes() {
+        assert_eq!(prometheus_bytes("18GB"), Ok(18 << 30));
+        assert_eq!(prometheus_bytes("512MB"), Ok(512 << 20));
+        assert_eq!(prometheus_bytes("1B"), Ok(1));
+        assert!(prometheus_bytes("18Gi").is_err());
+        assert!(prometheus_bytes("GB").is_err());
+        assert!(prometheus_bytes("1.5GB").is_err());
+    }
+}

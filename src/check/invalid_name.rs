@@ -1,6 +1,7 @@
 //! Names that become host names or Kubernetes object names must be valid
 //! ones: the platform name, its domain, service names, volume names, secret
-//! names and phase ids.
+//! names (also those of alert receivers and gateway consumers), phase ids,
+//! and the names of alert receivers and gateway consumers.
 //!
 //! Why: a service name is a host name on the compose network and the name
 //! of a Kubernetes Service, Deployment and ConfigMap. Kubernetes accepts only
@@ -154,7 +155,62 @@ fn phase_id_problem(id: &str) -> Option<String> {
     None
 }
 
+fn secret_name(out: &mut Vec<Diagnostic>, name: &str, span: Span) {
+    if let Some(problem) = subdomain_problem(name) {
+        out.push(
+            Diagnostic::new(
+                &RULE,
+                span,
+                format!("secret name `{name}` is not a valid name: {problem}"),
+            )
+            .with_label("invalid secret name")
+            .with_note("secret names are lowercase letters, digits, `-` and `.`"),
+        );
+    }
+}
+
+/// Receiver and consumer names, and the secrets they read.
+fn settings(cx: &Context, out: &mut Vec<Diagnostic>) {
+    if let Some(a) = &cx.spec.alerting {
+        for (name, r) in &a.value.receivers {
+            if let Some(problem) = label_problem(name) {
+                report(out, "receiver name", name, name.span, &problem);
+            }
+            let r = &r.value;
+            let secrets = [
+                r.email.as_ref().and_then(|e| e.value.password.as_ref()),
+                r.slack.as_ref().map(|s| &s.value.webhook_url),
+                r.pagerduty.as_ref().map(|p| &p.value.routing_key),
+                r.webhook
+                    .as_ref()
+                    .and_then(|w| w.value.bearer_token.as_ref()),
+            ];
+            for secret in secrets.into_iter().flatten() {
+                secret_name(out, secret, secret.span);
+            }
+        }
+    }
+    if let Some(g) = &cx.spec.gateway {
+        for (name, c) in &g.value.consumers {
+            if let Some(problem) = label_problem(name) {
+                report(out, "consumer name", name, name.span, &problem);
+            }
+            let c = &c.value;
+            let secrets = [
+                c.jwt.as_ref().map(|j| &j.value.public_key),
+                c.key_auth.as_ref().map(|k| &k.value.key),
+                c.basic_auth.as_ref().map(|b| &b.value.password),
+                c.hmac_auth.as_ref().map(|h| &h.value.secret),
+            ];
+            for secret in secrets.into_iter().flatten() {
+                secret_name(out, secret, secret.span);
+            }
+        }
+    }
+}
+
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
+    settings(cx, out);
     for phase in &cx.spec.phases {
         let id = &phase.value.id;
         if let Some(problem) = phase_id_problem(&id.value.0) {
@@ -194,18 +250,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             }
         }
         for secret in s.service().secrets.values() {
-            let name = secret.value.secret();
-            if let Some(problem) = subdomain_problem(name) {
-                out.push(
-                    Diagnostic::new(
-                        &RULE,
-                        secret_span(secret),
-                        format!("secret name `{name}` is not a valid name: {problem}"),
-                    )
-                    .with_label("invalid secret name")
-                    .with_note("secret names are lowercase letters, digits, `-` and `.`"),
-                );
-            }
+            secret_name(out, secret.value.secret(), secret_span(secret));
         }
     }
 }

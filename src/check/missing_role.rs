@@ -1,11 +1,14 @@
 //! A warning when the spec asks for wiring that no service provides: routes
 //! without a `roles.proxy`, metrics without a `roles.monitoring`, gateway
-//! policies without a `roles.gateway`.
+//! policies without a `roles.gateway`, `alerting` receivers without a
+//! `roles.alerting`; and an alerting role without receivers.
 //!
 //! Why: platgen still renders the Nginx, Prometheus or Kong config, but
 //! nothing runs it, so the routes are unreachable, the metrics are never
 //! scraped, or the rate limits and authentication are never enforced. That is
 //! rarely what the author meant, and never what a reader of the spec expects.
+//! An Alertmanager without receivers shows alerts in its web UI and
+//! notifies no one.
 //!
 //! Example:
 //!
@@ -25,8 +28,36 @@ pub const RULE: Rule = Rule {
     source: include_str!("missing_role.rs"),
 };
 
+fn alerting(cx: &Context, roles: &crate::spec::Roles, out: &mut Vec<Diagnostic>) {
+    match (&cx.spec.alerting, &roles.alerting) {
+        (Some(a), None) => out.push(
+            Diagnostic::new(
+                &RULE,
+                a.span,
+                "the spec has `alerting` receivers, but names no `roles.alerting`: no Alertmanager sends to them",
+            )
+            .with_label("needs an `alerting` role")
+            .with_help("add `roles: {alerting: <service>}` naming the Alertmanager service"),
+        ),
+        (None, Some(role)) if cx.service(role).is_some() => out.push(
+            Diagnostic::new(
+                &RULE,
+                role.span,
+                format!(
+                    "`{}` runs Alertmanager, but the spec has no `alerting` receivers: alerts notify no one",
+                    role.value
+                ),
+            )
+            .with_label("no receivers")
+            .with_help("add `alerting: {receivers: {<name>: {email: ...}}}`"),
+        ),
+        _ => {}
+    }
+}
+
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let roles = cx.spec.roles.clone().unwrap_or_default();
+    alerting(cx, &roles, out);
     let mut warned = [false; 3];
     for s in &cx.services {
         let svc = s.service();

@@ -11,7 +11,9 @@ pub mod context;
 pub mod dependency_cycle;
 pub mod duplicate_dependency;
 pub mod duplicate_phase;
+pub mod duplicate_setting;
 pub mod env_name;
+pub mod exposed_admin;
 pub mod gateway_without_route;
 pub mod invalid_autoscale;
 pub mod invalid_health;
@@ -22,6 +24,8 @@ pub mod invalid_path;
 pub mod invalid_port;
 pub mod invalid_quantity;
 pub mod invalid_security;
+pub mod invalid_setting;
+pub mod missing_credentials;
 pub mod missing_health;
 pub mod missing_role;
 pub mod phase_order;
@@ -35,9 +39,11 @@ pub mod security_without_reason;
 pub mod self_dependency;
 pub mod unknown_auth;
 pub mod unknown_connection;
+pub mod unknown_consumer;
 pub mod unknown_dependency;
 pub mod unknown_phase;
 pub mod unknown_port;
+pub mod unknown_receiver;
 pub mod unknown_role;
 pub mod unpinned_image;
 
@@ -78,6 +84,12 @@ const CHECKS: &[(&Rule, Check)] = &[
     (&unknown_auth::RULE, unknown_auth::check),
     (&route_shadowing::RULE, route_shadowing::check),
     (&invalid_metric_name::RULE, invalid_metric_name::check),
+    (&invalid_setting::RULE, invalid_setting::check),
+    (&unknown_receiver::RULE, unknown_receiver::check),
+    (&unknown_consumer::RULE, unknown_consumer::check),
+    (&missing_credentials::RULE, missing_credentials::check),
+    (&exposed_admin::RULE, exposed_admin::check),
+    (&duplicate_setting::RULE, duplicate_setting::check),
     (&invalid_autoscale::RULE, invalid_autoscale::check),
     (&invalid_quantity::RULE, invalid_quantity::check),
     (&unpinned_image::RULE, unpinned_image::check),

@@ -2,7 +2,8 @@
 //! port.
 //!
 //! Why: the role decides which service gets a generated config mounted
-//! (`nginx.conf`, `prometheus.yml`, `kong.yml`, the Grafana datasource). A
+//! (`nginx.conf`, `prometheus.yml`, `kong.yml`, the Grafana datasource,
+//! Alertmanager's config). A
 //! misspelt service name would leave the generated file unused and the
 //! platform unwired. A role's service listens on its first tcp port (Nginx
 //! there, Kong proxies there, Grafana finds Prometheus there), so it needs
@@ -60,6 +61,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         ("monitoring", &roles.monitoring),
         ("gateway", &roles.gateway),
         ("dashboards", &roles.dashboards),
+        ("alerting", &roles.alerting),
     ];
     for (role, name) in entries {
         let Some(name) = name else { continue };

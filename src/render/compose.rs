@@ -27,8 +27,11 @@
 //!   are Kubernetes' business, and a published host port can be bound once.
 //! - The services of the roles get the generated configs bind-mounted
 //!   read-only (`./nginx/nginx.conf`, `./prometheus/*.yml`, `./kong/kong.yml`,
-//!   `./grafana/datasources.yml`); the gateway also gets `KONG_DATABASE=off`
-//!   and `KONG_DECLARATIVE_CONFIG` unless the spec sets them.
+//!   `./grafana/datasources.yml`, `./alertmanager/alertmanager.cfg`); the
+//!   gateway also gets the environment of [`wiring::gateway_env`], and the
+//!   secret files a role's generated config names are mounted with the
+//!   service's own secrets. Entrypoint and command follow
+//!   [`wiring::launch`].
 
 use serde::Serialize;
 
@@ -74,6 +77,8 @@ pub struct SecretFile {
 pub struct ComposeService {
     pub name: String,
     pub image: String,
+    /// Replaces the image's ENTRYPOINT.
+    pub entrypoint: Option<Vec<String>>,
     pub command: Option<Vec<String>>,
     pub profiles: Vec<String>,
     /// `[address:]host:container/protocol`.
@@ -245,18 +250,23 @@ fn service(platform: &Platform, mounts: &[Mount], s: &Service) -> ComposeService
         });
     }
     let mut secrets: Vec<String> = Vec::new();
-    for secret in &s.secrets {
-        if !secrets.contains(&secret.name) {
-            secrets.push(secret.name.clone());
+    for name in s
+        .secrets
+        .iter()
+        .map(|x| x.name.clone())
+        .chain(platform.role_secrets(&s.name))
+    {
+        if !secrets.contains(&name) {
+            secrets.push(name);
         }
     }
+    let launch = wiring::launch(platform, s);
+    let escaped = |argv: Option<Vec<String>>| argv.map(|c| c.iter().map(|a| escape(a)).collect());
     ComposeService {
         name: s.name.clone(),
         image: escape(&s.image),
-        command: s
-            .command
-            .as_ref()
-            .map(|c| c.iter().map(|a| escape(a)).collect()),
+        entrypoint: escaped(launch.entrypoint),
+        command: escaped(launch.command),
         profiles: profiles(platform, s),
         ports: s.ports.iter().filter_map(port_mapping).collect(),
         expose: s

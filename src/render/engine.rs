@@ -73,8 +73,20 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/prometheus/datasources.yml.j2"),
     ),
     (
+        "alertmanager/alertmanager.cfg.j2",
+        include_str!("../../templates/alertmanager/alertmanager.cfg.j2"),
+    ),
+    (
         "kong/kong.yml.j2",
         include_str!("../../templates/kong/kong.yml.j2"),
+    ),
+    (
+        "kong/credentials.sh.j2",
+        include_str!("../../templates/kong/credentials.sh.j2"),
+    ),
+    (
+        "kubernetes/rbac.yaml.j2",
+        include_str!("../../templates/kubernetes/rbac.yaml.j2"),
     ),
 ];
 

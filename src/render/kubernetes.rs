@@ -31,14 +31,24 @@
 //!   kustomization turns them into ConfigMaps (`platgen-nginx`, ...) whose
 //!   names carry a hash of their contents, so a changed config rolls the
 //!   pods that mount it. Each role's service mounts its files read-only at
-//!   the same paths as under docker-compose.
+//!   the same paths as under docker-compose. The pod template's
+//!   `platgen/config-hash` covers those files too.
+//! - The monitoring role's pods run as a ServiceAccount of their own, which
+//!   a Role and RoleBinding (`<service>.rbac.yaml`) allow to read the
+//!   namespace's Services, Pods and EndpointSlices: what Prometheus's
+//!   Kubernetes discovery reads. Nothing else gets API access.
+//! - Secret files a role's generated config names (receiver and consumer
+//!   credentials) are mounted like the service's own secret files;
+//!   `command` and `args` follow [`wiring::launch`] (Prometheus's retention
+//!   flags, Kong's credentials script), and the gateway gets the
+//!   environment of [`wiring::gateway_env`].
 
 use serde::Serialize;
 
 use super::network_policy::{self, Policy, PolicyPort};
 use super::nginx::{self, Flavour};
 use super::traffic::{self, Edge};
-use super::wiring::{self, Mount};
+use super::wiring::{self, Mount, role};
 use super::{Engine, TemplateError, kong, prometheus};
 use crate::duration;
 use crate::model::{Health, HealthCheck, Platform, Service};
@@ -148,12 +158,23 @@ pub struct ContainerSecurity {
     pub add: Vec<String>,
 }
 
+/// What `kubernetes/rbac.yaml.j2` receives: the monitoring role's API
+/// access.
+#[derive(Debug, Serialize)]
+pub struct Rbac {
+    pub name: String,
+    pub namespace: String,
+    pub labels: Vec<Label>,
+}
+
 /// One container of a pod.
 #[derive(Debug, Serialize)]
 pub struct Container {
     pub name: String,
     pub image: String,
-    /// Replaces the image's command (CMD), keeping its entrypoint.
+    /// Replaces the image's entrypoint (ENTRYPOINT).
+    pub command: Option<Vec<String>>,
+    /// Replaces the image's command (CMD).
     pub args: Option<Vec<String>>,
     pub ports: Vec<K8sPort>,
     /// The ConfigMap whose entries become the environment, if any.
@@ -360,7 +381,7 @@ fn labels(platform: &Platform, s: &Service) -> Vec<Label> {
 
 /// A port name of at most 15 characters for port `number` of a range named
 /// `name`.
-fn range_port_name(name: &str, number: u16) -> String {
+pub fn range_port_name(name: &str, number: u16) -> String {
     let suffix = format!("-{number}");
     let room = 15 - suffix.len();
     let head: String = name.chars().take(room).collect();
@@ -456,17 +477,45 @@ fn requests_and_limits(s: &Service) -> (Vec<KeyValue>, Vec<KeyValue>) {
     (requests, limits)
 }
 
-/// Changes whenever the pod's environment does, so the pods roll.
-fn config_hash(s: &Service) -> String {
+/// The service's environment: the spec's, and what its role needs.
+fn environment(platform: &Platform, s: &Service) -> Vec<KeyValue> {
+    s.env
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .chain(wiring::gateway_env(platform, s))
+        .map(|(key, value)| KeyValue { key, value })
+        .collect()
+}
+
+/// Changes whenever the pod's configuration does, so the pods roll: its
+/// environment, secrets, and the generated configs it mounts (kustomize
+/// renames their ConfigMaps when they change; the hash says so on the pod
+/// template as well).
+fn config_hash(
+    platform: &Platform,
+    s: &Service,
+    mine: &[&Mount],
+    configs: &[(String, String)],
+) -> String {
+    let env = environment(platform, s);
     let mut hashed: Vec<&str> = Vec::new();
-    for (k, v) in &s.env {
-        hashed.push(k);
-        hashed.push(v);
+    for e in &env {
+        hashed.push(&e.key);
+        hashed.push(&e.value);
     }
     for x in &s.secrets {
         hashed.push(&x.env);
         hashed.push(&x.name);
     }
+    for m in mine {
+        let path = format!("kubernetes/{}", m.kubernetes_file);
+        if let Some((_, contents)) = configs.iter().find(|(p, _)| *p == path) {
+            hashed.push(m.key);
+            hashed.push(contents);
+        }
+    }
+    let role_secrets = platform.role_secrets(&s.name);
+    hashed.extend(role_secrets.iter().map(String::as_str));
     fingerprint(&hashed)
 }
 
@@ -547,12 +596,18 @@ fn pod_security(s: &Service) -> PodSecurity {
     }
 }
 
-/// The secrets the container reads as files, each once, in spec order.
-fn secret_files(s: &Service) -> Vec<String> {
+/// The secrets the container reads as files, each once, in spec order,
+/// then those its role's generated config names.
+fn secret_files(platform: &Platform, s: &Service) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for x in &s.secrets {
         if x.delivery == SecretDelivery::File && !names.contains(&x.name) {
             names.push(x.name.clone());
+        }
+    }
+    for name in platform.role_secrets(&s.name) {
+        if !names.contains(&name) {
+            names.push(name);
         }
     }
     names
@@ -618,7 +673,7 @@ fn container(platform: &Platform, mine: &[&Mount], s: &Service) -> Container {
     // One file per secret, not the directory: a volume over /run/secrets
     // would leave no room for the service account token under /var/run
     // (the same directory in most images).
-    for name in secret_files(s) {
+    for name in secret_files(platform, s) {
         mounts.push(VolumeMount {
             name: SECRETS_VOLUME.to_owned(),
             mount_path: format!("{SECRETS_DIR}/{name}"),
@@ -634,12 +689,14 @@ fn container(platform: &Platform, mine: &[&Mount], s: &Service) -> Container {
             read_only: true,
         });
     }
+    let launch = wiring::launch(platform, s);
     Container {
         name: s.name.clone(),
         image: s.image.clone(),
-        args: s.command.clone(),
+        command: launch.entrypoint,
+        args: launch.command,
         ports: ports(s),
-        env_from: (!s.env.is_empty()).then(|| env_config_map(s)),
+        env_from: (!environment(platform, s).is_empty()).then(|| env_config_map(s)),
         env: secret_env(platform, s),
         requests,
         limits,
@@ -677,7 +734,7 @@ fn pod_volumes(platform: &Platform, mine: &[&Mount], s: &Service) -> Vec<PodVolu
             .into_iter()
             .map(|name| PodVolume::EmptyDir { name }),
     );
-    let files = secret_files(s);
+    let files = secret_files(platform, s);
     if !files.is_empty() {
         volumes.push(PodVolume::Secret {
             name: SECRETS_VOLUME.to_owned(),
@@ -696,11 +753,11 @@ fn pod_volumes(platform: &Platform, mine: &[&Mount], s: &Service) -> Vec<PodVolu
     volumes
 }
 
-fn pod(platform: &Platform, mounts: &[Mount], s: &Service) -> Pod {
+fn pod(platform: &Platform, mounts: &[Mount], configs: &[(String, String)], s: &Service) -> Pod {
     let mine: Vec<&Mount> = mounts.iter().filter(|m| m.service == s.name).collect();
     let mut annotations = vec![KeyValue {
         key: "platgen/config-hash".into(),
-        value: config_hash(s),
+        value: config_hash(platform, s, &mine, configs),
     }];
     if let Some(reason) = &s.security.reason {
         annotations.push(KeyValue {
@@ -723,7 +780,9 @@ fn pod(platform: &Platform, mounts: &[Mount], s: &Service) -> Pod {
     Pod {
         labels: labels(platform, s),
         annotations,
-        service_account: None,
+        // Prometheus's Kubernetes discovery reads the API as this account.
+        service_account: (platform.roles.monitoring.as_deref() == Some(s.name.as_str()))
+            .then(|| s.name.clone()),
         automount_service_account_token: false,
         security: pod_security(s),
         spread,
@@ -732,7 +791,13 @@ fn pod(platform: &Platform, mounts: &[Mount], s: &Service) -> Pod {
     }
 }
 
-fn workload(platform: &Platform, mounts: &[Mount], edges: &[Edge], s: &Service) -> Workload {
+fn workload(
+    platform: &Platform,
+    mounts: &[Mount],
+    configs: &[(String, String)],
+    edges: &[Edge],
+    s: &Service,
+) -> Workload {
     Workload {
         name: s.name.clone(),
         namespace: platform.name.clone(),
@@ -744,16 +809,9 @@ fn workload(platform: &Platform, mounts: &[Mount], edges: &[Edge], s: &Service) 
         labels: labels(platform, s),
         selector: selector(platform, s),
         replicas: s.autoscale.is_none().then_some(s.replicas),
-        env_config_map: (!s.env.is_empty()).then(|| env_config_map(s)),
-        env: s
-            .env
-            .iter()
-            .map(|(k, v)| KeyValue {
-                key: k.clone(),
-                value: v.clone(),
-            })
-            .collect(),
-        pod: pod(platform, mounts, s),
+        env_config_map: (!environment(platform, s).is_empty()).then(|| env_config_map(s)),
+        env: environment(platform, s),
+        pod: pod(platform, mounts, configs, s),
         volume_claims: s
             .volumes
             .iter()
@@ -788,11 +846,9 @@ fn configs(platform: &Platform, engine: &Engine) -> Result<Vec<(String, String)>
     files.extend(prometheus::render_files(
         platform,
         engine,
-        Some("kubernetes/config"),
+        Flavour::Kubernetes,
     )?);
-    if let Some(conf) = kong::render_conf(platform, engine)? {
-        files.push(("kubernetes/config/kong.yml".to_owned(), conf));
-    }
+    files.extend(kong::render_files(platform, engine, Flavour::Kubernetes)?);
     Ok(files)
 }
 
@@ -859,8 +915,23 @@ pub fn render(
         "namespace.yaml".to_owned(),
         "network-policies.yaml".to_owned(),
     ];
+    let configs = files.clone();
+    if let Some(monitoring) = role(platform, platform.roles.monitoring.as_ref()) {
+        // A dot, which no service name has, keeps it apart from `<service>.yaml`.
+        let file = format!("{}.rbac.yaml", monitoring.name);
+        let cx = Rbac {
+            name: monitoring.name.clone(),
+            namespace: platform.name.clone(),
+            labels: labels(platform, monitoring),
+        };
+        files.push((
+            format!("kubernetes/{file}"),
+            engine.render("kubernetes/rbac.yaml.j2", &cx)?,
+        ));
+        resources.push(file);
+    }
     for s in &platform.services {
-        let w = workload(platform, &mounts, &edges, s);
+        let w = workload(platform, &mounts, &configs, &edges, s);
         let file = format!("{}.yaml", s.name);
         files.push((
             format!("kubernetes/{file}"),

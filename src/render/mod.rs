@@ -6,6 +6,7 @@
 //! embedded in the binary and can be overridden file by file
 //! (`--templates DIR`); `templates/README.md` documents what each receives.
 
+pub mod alertmanager;
 pub mod compose;
 pub mod engine;
 pub mod kong;
@@ -158,7 +159,8 @@ pub fn render(
             let contents = finish(&header(&options.spec_name), &body);
             let yaml = std::path::Path::new(&path)
                 .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
+                .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+                || path.ends_with(alertmanager::FILE_NAME);
             if yaml && read_back {
                 crate::spec::yaml::check_generated(&contents).map_err(|(line, message)| {
                     RenderError::InvalidYaml {

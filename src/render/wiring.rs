@@ -1,12 +1,43 @@
 //! Which generated config each role's service reads, and where: shared by
 //! the compose target (bind mounts) and the Kubernetes target (ConfigMaps).
+//! Also what a role's service needs besides its files: environment (Kong),
+//! command-line flags (Prometheus's retention), an entrypoint that adds the
+//! gateway's credentials at start, and the secret files a generated config
+//! names (receiver and consumer credentials).
 
-use crate::model::{Platform, Service};
-use crate::spec::Protocol;
+use crate::model::{DEFAULT_TRUSTED_IPS, Platform, Service};
+use crate::spec::{AdminApi, Protocol};
 
 /// Where Kong reads its declarative config unless the spec's
 /// `KONG_DECLARATIVE_CONFIG` says otherwise.
 pub const KONG_CONFIG_PATH: &str = "/kong/declarative/kong.yml";
+
+/// Where the gateway's credentials script is mounted.
+pub const KONG_CREDENTIALS_SCRIPT: &str = "/platgen/kong-credentials.sh";
+
+/// Where Kong's image keeps its own entrypoint, which the credentials
+/// script hands over to.
+pub const KONG_ENTRYPOINT: &str = "/docker-entrypoint.sh";
+
+/// The image's command when the spec gives none.
+pub const KONG_DEFAULT_COMMAND: [&str; 2] = ["kong", "docker-start"];
+
+/// Where Alertmanager reads its config (the official image's default).
+pub const ALERTMANAGER_CONFIG_PATH: &str = "/etc/alertmanager/alertmanager.yml";
+
+/// Where Prometheus reads its config (the official image's default).
+pub const PROMETHEUS_CONFIG_PATH: &str = "/etc/prometheus/prometheus.yml";
+
+/// The Admin API's address when `gateway.admin` is `localhost`.
+pub const KONG_ADMIN_LOCALHOST: &str = "127.0.0.1:8001";
+
+/// The header Nginx sets to the client's address, which Kong believes from
+/// its trusted addresses.
+pub const REAL_IP_HEADER: &str = "X-Real-IP";
+
+/// Where the secret files a role's generated config names are found: with
+/// the service's own secret files, one file each, in both targets.
+pub const ROLE_SECRETS_DIR: &str = super::kubernetes::SECRETS_DIR;
 
 /// A generated file that a role's service reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +82,16 @@ pub fn mounts(platform: &Platform) -> Vec<Mount> {
             path: "/etc/nginx/nginx.conf".into(),
         });
     }
+    if let Some(alerting) = role(platform, platform.roles.alerting.as_ref()) {
+        out.push(Mount {
+            service: alerting.name.clone(),
+            file: "alertmanager/alertmanager.cfg",
+            kubernetes_file: "config/alertmanager.cfg",
+            config_map: "platgen-alertmanager",
+            key: "alertmanager.yml",
+            path: ALERTMANAGER_CONFIG_PATH.into(),
+        });
+    }
     if let Some(monitoring) = role(platform, platform.roles.monitoring.as_ref()) {
         for (file, kubernetes_file, key) in [
             (
@@ -87,28 +128,145 @@ pub fn mounts(platform: &Platform) -> Vec<Mount> {
             kubernetes_file: "config/kong.yml",
             config_map: "platgen-kong",
             key: "kong.yml",
-            path: gateway
-                .env
-                .get("KONG_DECLARATIVE_CONFIG")
-                .cloned()
-                .unwrap_or_else(|| KONG_CONFIG_PATH.to_owned()),
+            path: kong_config_path(gateway).to_owned(),
         });
+        if has_credentials(platform) {
+            out.push(Mount {
+                service: gateway.name.clone(),
+                file: "kong/credentials.sh",
+                kubernetes_file: "config/kong-credentials.sh",
+                config_map: "platgen-kong",
+                key: "credentials.sh",
+                path: KONG_CREDENTIALS_SCRIPT.into(),
+            });
+        }
     }
     out
 }
 
+/// Where the gateway reads the generated `kong.yml`.
+pub fn kong_config_path(gateway: &Service) -> &str {
+    gateway
+        .env
+        .get("KONG_DECLARATIVE_CONFIG")
+        .map_or(KONG_CONFIG_PATH, String::as_str)
+}
+
+/// Whether any consumer has credentials, which the gateway then adds to its
+/// config when it starts.
+pub fn has_credentials(platform: &Platform) -> bool {
+    platform
+        .gateway
+        .consumers
+        .iter()
+        .any(|c| !c.credentials.is_empty())
+}
+
+/// How a role's service is started, where platgen must change that: the
+/// entrypoint and the command (Docker's ENTRYPOINT and CMD; Kubernetes'
+/// `command` and `args`). `None` keeps what the spec or the image says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Launch {
+    pub entrypoint: Option<Vec<String>>,
+    pub command: Option<Vec<String>>,
+}
+
+/// The service's entrypoint and command:
+/// - the monitoring role gets `monitoring.retention` as
+///   `--storage.tsdb.retention.*` flags after its command (after the
+///   official image's own defaults when the spec gives no command);
+/// - the gateway role, when consumers have credentials, starts through the
+///   credentials script, which then runs Kong's own entrypoint with the
+///   command.
+pub fn launch(platform: &Platform, service: &Service) -> Launch {
+    let mut launch = Launch {
+        entrypoint: None,
+        command: service.command.clone(),
+    };
+    let is = |r: &Option<String>| r.as_deref() == Some(service.name.as_str());
+    if is(&platform.roles.monitoring) {
+        let m = &platform.monitoring;
+        let flags: Vec<String> = [
+            m.retention_time
+                .as_ref()
+                .map(|t| format!("--storage.tsdb.retention.time={t}")),
+            m.retention_size
+                .as_ref()
+                .map(|s| format!("--storage.tsdb.retention.size={s}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !flags.is_empty() {
+            let mut command = service.command.clone().unwrap_or_else(|| {
+                let data = service
+                    .volumes
+                    .values()
+                    .next()
+                    .map_or("/prometheus", |v| v.path.as_str());
+                vec![
+                    format!("--config.file={PROMETHEUS_CONFIG_PATH}"),
+                    format!("--storage.tsdb.path={data}"),
+                ]
+            });
+            command.extend(flags);
+            launch.command = Some(command);
+        }
+    }
+    if is(&platform.roles.gateway) && has_credentials(platform) {
+        launch.entrypoint = Some(vec![
+            "/bin/sh".into(),
+            KONG_CREDENTIALS_SCRIPT.into(),
+            ROLE_SECRETS_DIR.into(),
+        ]);
+        let mut command = vec![KONG_ENTRYPOINT.to_owned()];
+        match &service.command {
+            Some(c) => command.extend(c.iter().cloned()),
+            None => command.extend(KONG_DEFAULT_COMMAND.iter().map(|a| (*a).to_owned())),
+        }
+        launch.command = Some(command);
+    }
+    launch
+}
+
 /// Environment the gateway needs to run the generated config, for the
-/// variables the spec does not set itself.
+/// variables the spec does not set itself: DB-less mode and the config's
+/// path; the Admin API on loopback or off (`gateway.admin`); and, behind
+/// the proxy role (or with `gateway.trusted_ips`), the addresses whose
+/// `X-Real-IP` Kong believes, so that rate limits count per client rather
+/// than per proxy.
 pub fn gateway_env(platform: &Platform, service: &Service) -> Vec<(String, String)> {
     if platform.roles.gateway.as_deref() != Some(service.name.as_str()) {
         return Vec::new();
     }
-    [
-        ("KONG_DATABASE", "off"),
-        ("KONG_DECLARATIVE_CONFIG", KONG_CONFIG_PATH),
-    ]
-    .into_iter()
-    .filter(|(k, _)| !service.env.contains_key(*k))
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect()
+    let settings = &platform.gateway;
+    let mut env: Vec<(&str, String)> = vec![
+        ("KONG_DATABASE", "off".to_owned()),
+        ("KONG_DECLARATIVE_CONFIG", KONG_CONFIG_PATH.to_owned()),
+        (
+            "KONG_ADMIN_LISTEN",
+            match settings.admin {
+                AdminApi::Localhost => KONG_ADMIN_LOCALHOST,
+                AdminApi::Off => "off",
+            }
+            .to_owned(),
+        ),
+    ];
+    let trusted: Option<Vec<&str>> = match &settings.trusted_ips {
+        Some(ips) => Some(ips.iter().map(String::as_str).collect()),
+        None => platform
+            .roles
+            .proxy
+            .as_ref()
+            .filter(|p| platform.service(p).is_some())
+            .map(|_| DEFAULT_TRUSTED_IPS.to_vec()),
+    };
+    if let Some(ips) = trusted {
+        env.push(("KONG_TRUSTED_IPS", ips.join(",")));
+        env.push(("KONG_REAL_IP_HEADER", REAL_IP_HEADER.to_owned()));
+    }
+    env.into_iter()
+        .filter(|(k, _)| !service.env.contains_key(*k))
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
 }

@@ -39,6 +39,18 @@ pub struct Spec {
     /// The services, by name. Each name is a DNS-1123 label (it becomes a
     /// host name in compose and a Service name in Kubernetes) and appears once.
     pub services: IndexMap<Spanned<String>, Spanned<Service>>,
+    /// How the monitoring role scrapes, evaluates and keeps metrics, and
+    /// where its alerts link to.
+    #[serde(default)]
+    pub monitoring: Option<Spanned<MonitoringSettings>>,
+    /// Where the alerting role (Alertmanager) sends alerts: receivers, and
+    /// which severity goes to which.
+    #[serde(default)]
+    pub alerting: Option<Spanned<AlertingSettings>>,
+    /// Settings of the gateway role (Kong): its consumers and their
+    /// credentials, which addresses it trusts, and its Admin API.
+    #[serde(default)]
+    pub gateway: Option<Spanned<GatewaySettings>>,
 }
 
 /// Platform-wide port policy.
@@ -79,6 +91,11 @@ pub struct Roles {
     /// The dashboards: gets a generated Prometheus datasource (Grafana).
     #[serde(default)]
     pub dashboards: Option<Spanned<String>>,
+    /// The alert manager: runs the generated `alertmanager/alertmanager.cfg`
+    /// (Alertmanager's YAML config, receivers from `alerting`); Prometheus
+    /// sends its alerts there.
+    #[serde(default)]
+    pub alerting: Option<Spanned<String>>,
 }
 
 /// One service of the platform: one container image, run as one compose
@@ -469,6 +486,37 @@ pub struct Metrics {
     /// milliseconds (default 500).
     #[serde(default)]
     pub p95_latency_ms: Option<Spanned<u32>>,
+    /// The severity of the service's availability alerts (`ServiceDown`,
+    /// `ServiceAbsent`), by which `alerting.routes` picks a receiver
+    /// (default `critical`).
+    #[serde(default)]
+    pub severity: Option<Spanned<AlertSeverity>>,
+    /// The severity of `HighErrorRate` and `HighLatency` (default `warning`).
+    #[serde(default)]
+    pub http_severity: Option<Spanned<AlertSeverity>>,
+}
+
+/// How urgent an alert is: its `severity` label, by which Alertmanager
+/// routes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertSeverity {
+    /// Someone must act now (paging).
+    Critical,
+    /// Someone must act soon (a ticket, a chat message).
+    Warning,
+    /// For the record.
+    Info,
+}
+
+impl AlertSeverity {
+    pub fn name(self) -> &'static str {
+        match self {
+            AlertSeverity::Critical => "critical",
+            AlertSeverity::Warning => "warning",
+            AlertSeverity::Info => "info",
+        }
+    }
 }
 
 /// A public route through the reverse proxy.
@@ -508,6 +556,273 @@ pub struct Gateway {
     /// Cross-origin requests: `true` for any origin, or a list of origins.
     #[serde(default)]
     pub cors: Option<Spanned<Cors>>,
+}
+
+/// Settings of the monitoring role's Prometheus.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MonitoringSettings {
+    /// How often every target is scraped, as a Prometheus duration (`15s`,
+    /// `1m`; default `15s`). Grafana's datasource gets it as its
+    /// `timeInterval`, so dashboards never ask for finer steps than exist.
+    #[serde(default)]
+    pub scrape_interval: Option<Spanned<Text>>,
+    /// How often the alerting rules are evaluated (default `15s`).
+    #[serde(default)]
+    pub evaluation_interval: Option<Spanned<Text>>,
+    /// How long and how much Prometheus keeps; becomes its
+    /// `--storage.tsdb.retention.*` flags. Without it, Prometheus's default
+    /// (15 days, no size limit) applies.
+    #[serde(default)]
+    pub retention: Option<Spanned<Retention>>,
+    /// The base URL of the runbooks: every alert gets a `runbook_url`
+    /// annotation `<base>/<alert name in lowercase>`, e.g.
+    /// `https://runbooks.example.com/alerts/servicedown`.
+    #[serde(default)]
+    pub runbook_url: Option<Spanned<String>>,
+}
+
+/// What Prometheus keeps: the oldest data goes first when either limit is
+/// reached.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    /// How long, as a Prometheus duration: `15d`, `2w`, `1y`.
+    #[serde(default)]
+    pub time: Option<Spanned<Text>>,
+    /// How much disk the blocks may take: `18GB`, `512MB` (units B, KB, MB,
+    /// GB, TB, PB, powers of 1024). Leave headroom below the volume's size
+    /// for the write-ahead log and compaction.
+    #[serde(default)]
+    pub size: Option<Spanned<String>>,
+}
+
+/// Alertmanager's receivers and routing.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertingSettings {
+    /// The receivers, by name (a DNS label): each sends to one or more of
+    /// `email`, `slack`, `pagerduty` and `webhook`. Credentials are secret
+    /// names, read from files at run time, never in the spec or the output.
+    pub receivers: IndexMap<Spanned<String>, Spanned<Receiver>>,
+    /// Which receiver gets the alerts of each severity; a severity not
+    /// listed goes to `default`.
+    #[serde(default)]
+    pub routes: Option<Spanned<SeverityRoutes>>,
+    /// The receiver of everything no route takes (default: the first
+    /// receiver).
+    #[serde(default)]
+    pub default: Option<Spanned<String>>,
+    /// The receiver of the `Watchdog` heartbeat: an alert that always fires,
+    /// so that a dead man's switch at the receiving end (a PagerDuty or
+    /// healthchecks.io heartbeat) pages when it stops arriving, which is
+    /// the only way to learn that Prometheus or Alertmanager itself is down.
+    /// Without it there is no `Watchdog`.
+    #[serde(default)]
+    pub heartbeat: Option<Spanned<String>>,
+}
+
+/// A receiver per severity.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityRoutes {
+    /// The receiver of `critical` alerts.
+    #[serde(default)]
+    pub critical: Option<Spanned<String>>,
+    /// The receiver of `warning` alerts.
+    #[serde(default)]
+    pub warning: Option<Spanned<String>>,
+    /// The receiver of `info` alerts.
+    #[serde(default)]
+    pub info: Option<Spanned<String>>,
+}
+
+/// Where one receiver sends its notifications: at least one of these.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Receiver {
+    /// E-mail through an SMTP server.
+    #[serde(default)]
+    pub email: Option<Spanned<EmailReceiver>>,
+    /// A Slack incoming webhook.
+    #[serde(default)]
+    pub slack: Option<Spanned<SlackReceiver>>,
+    /// PagerDuty (Events API v2).
+    #[serde(default)]
+    pub pagerduty: Option<Spanned<PagerdutyReceiver>>,
+    /// Alertmanager's webhook JSON, POSTed to a URL.
+    #[serde(default)]
+    pub webhook: Option<Spanned<WebhookReceiver>>,
+}
+
+/// E-mail notifications.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailReceiver {
+    /// The recipient address.
+    pub to: Spanned<String>,
+    /// The sender address.
+    pub from: Spanned<String>,
+    /// The SMTP server, `host:port`.
+    pub smarthost: Spanned<String>,
+    /// The SMTP user name, when the server wants one.
+    #[serde(default)]
+    pub username: Option<Spanned<String>>,
+    /// The secret holding the SMTP password (a secret name, read from its
+    /// file at run time).
+    #[serde(default)]
+    pub password: Option<Spanned<String>>,
+    /// Require STARTTLS (default true).
+    #[serde(default)]
+    pub require_tls: Option<Spanned<bool>>,
+}
+
+/// Slack notifications.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SlackReceiver {
+    /// The secret holding the incoming-webhook URL (the URL is the
+    /// credential).
+    pub webhook_url: Spanned<String>,
+    /// The channel, e.g. `#alerts`.
+    pub channel: Spanned<String>,
+}
+
+/// PagerDuty notifications.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PagerdutyReceiver {
+    /// The secret holding the integration's routing key.
+    pub routing_key: Spanned<String>,
+}
+
+/// Webhook notifications.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookReceiver {
+    /// The `http://` or `https://` URL to POST to. Put no credential in it:
+    /// use `bearer_token`.
+    pub url: Spanned<String>,
+    /// The secret holding a bearer token sent as `Authorization: Bearer`.
+    #[serde(default)]
+    pub bearer_token: Option<Spanned<String>>,
+}
+
+/// Settings of the gateway role (Kong, DB-less).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GatewaySettings {
+    /// The consumers, by user name (a DNS label), with their credentials.
+    /// Credentials are secret names: the gateway reads the files when it
+    /// starts and adds them to its declarative config, so they are never in
+    /// the spec or the output.
+    #[serde(default)]
+    pub consumers: IndexMap<Spanned<String>, Spanned<Consumer>>,
+    /// The addresses whose `X-Real-IP` header the gateway believes (Kong's
+    /// `trusted_ips`), as addresses or CIDR ranges. Default, when the
+    /// platform has a proxy role: the private ranges the proxy reaches the
+    /// gateway from (`10.0.0.0/8`, `172.16.0.0/12`, `192.168.0.0/16`,
+    /// `fc00::/7`), so rate limits count per client, not per proxy. Narrow
+    /// it to the proxy's network where other clients share those ranges.
+    #[serde(default)]
+    pub trusted_ips: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Kong's Admin API: `localhost` (default; only `kong` commands inside
+    /// the container reach it) or `off`. It is never on a published port or
+    /// on the gateway's Service.
+    #[serde(default)]
+    pub admin: Option<Spanned<AdminApi>>,
+}
+
+/// Where Kong's Admin API listens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AdminApi {
+    /// `127.0.0.1:8001`, inside the container only.
+    Localhost,
+    /// Not at all.
+    Off,
+}
+
+/// A gateway consumer's credentials: one or more of these, each matching
+/// the `auth` of the routes the consumer may use.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Consumer {
+    /// Tokens signed with a private key whose public half the gateway holds
+    /// (routes with `auth: jwt`).
+    #[serde(default)]
+    pub jwt: Option<Spanned<JwtCredential>>,
+    /// An API key sent in the `apikey` header or query parameter (routes
+    /// with `auth: key-auth`).
+    #[serde(default)]
+    pub key_auth: Option<Spanned<KeyCredential>>,
+    /// HTTP Basic authentication with the consumer's name as user name
+    /// (routes with `auth: basic-auth`).
+    #[serde(default)]
+    pub basic_auth: Option<Spanned<PasswordCredential>>,
+    /// HMAC-signed requests with the consumer's name as user name (routes
+    /// with `auth: hmac-auth`).
+    #[serde(default)]
+    pub hmac_auth: Option<Spanned<HmacCredential>>,
+}
+
+/// A JWT issuer the consumer's tokens come from.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JwtCredential {
+    /// The `iss` claim of the consumer's tokens (default: the consumer's
+    /// name).
+    #[serde(default)]
+    pub issuer: Option<Spanned<String>>,
+    /// The signing algorithm: `RS256` (default), `RS512` or `ES256`. Only
+    /// public-key algorithms: the gateway never holds a signing secret.
+    #[serde(default)]
+    pub algorithm: Option<Spanned<JwtAlgorithm>>,
+    /// The secret holding the PEM public key (`-----BEGIN PUBLIC KEY-----`)
+    /// that verifies the tokens.
+    pub public_key: Spanned<String>,
+}
+
+/// A public-key JWT algorithm Kong verifies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum JwtAlgorithm {
+    RS256,
+    RS512,
+    ES256,
+}
+
+impl JwtAlgorithm {
+    pub fn name(self) -> &'static str {
+        match self {
+            JwtAlgorithm::RS256 => "RS256",
+            JwtAlgorithm::RS512 => "RS512",
+            JwtAlgorithm::ES256 => "ES256",
+        }
+    }
+}
+
+/// An API key.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyCredential {
+    /// The secret holding the key (one line).
+    pub key: Spanned<String>,
+}
+
+/// A password.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordCredential {
+    /// The secret holding the password (one line).
+    pub password: Spanned<String>,
+}
+
+/// An HMAC secret.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HmacCredential {
+    /// The secret holding the shared HMAC secret (one line).
+    pub secret: Spanned<String>,
 }
 
 /// CORS policy.

@@ -5,6 +5,7 @@ mod check;
 mod cli;
 mod commands;
 mod configs;
+mod gateway;
 mod readme;
 mod render;
 mod render_cli;

@@ -121,6 +121,8 @@ struct ComposeSecret {
 pub struct ComposeService {
     image: String,
     #[serde(default)]
+    entrypoint: Option<Vec<String>>,
+    #[serde(default)]
     command: Option<Vec<String>>,
     #[serde(default)]
     profiles: Vec<String>,
@@ -257,12 +259,22 @@ fn compose_reads_back_into_a_typed_model_that_matches_the_spec() {
                     s.name
                 );
             }
-            assert_eq!(
-                c.command
-                    .as_ref()
-                    .map(|c| c.iter().map(|a| unescape(a)).collect::<Vec<_>>()),
-                s.command
-            );
+            // The spec's command, or what a role needs instead.
+            let launch = platgen::render::wiring::launch(&platform, s);
+            let argv = |v: &Option<Vec<String>>| {
+                v.as_ref()
+                    .map(|c| c.iter().map(|a| unescape(a)).collect::<Vec<_>>())
+            };
+            assert_eq!(argv(&c.command), launch.command, "{}", s.name);
+            assert_eq!(argv(&c.entrypoint), launch.entrypoint, "{}", s.name);
+            if launch.command != s.command {
+                let role = |r: &Option<String>| r.as_deref() == Some(s.name.as_str());
+                assert!(role(&platform.roles.monitoring) || role(&platform.roles.gateway));
+            }
+            for secret in platform.role_secrets(&s.name) {
+                assert!(c.secrets.contains(&secret), "{}: {secret}", s.name);
+                assert!(compose.secrets.contains_key(&secret));
+            }
             let in_first_phase = !platform.phased || s.phase == 0;
             assert_eq!(c.profiles.is_empty(), in_first_phase, "{}", s.name);
             if let Some(d) = &c.deploy {
@@ -360,8 +372,9 @@ fn check_service_manifest(
             "ConfigMap" => {
                 let cm: ConfigMap = strict(&doc, &what);
                 let data = cm.data.unwrap_or_default();
-                assert_eq!(data.len(), s.env.len());
-                for (k, v) in &s.env {
+                let added = platgen::render::wiring::gateway_env(platform, s);
+                assert_eq!(data.len(), s.env.len() + added.len());
+                for (k, v) in s.env.iter().chain(added.iter().map(|(k, v)| (k, v))) {
                     assert_eq!(data.get(k), Some(v), "{what} {k}");
                 }
             }
