@@ -197,6 +197,15 @@ fn monitoring(cx: &Context, out: &mut Vec<Diagnostic>) {
 
 fn alerting(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(a) = &cx.spec.alerting else { return };
+    if a.value.receivers.is_empty() {
+        push(
+            out,
+            a.span,
+            "`alerting` defines no receivers".into(),
+            "no receivers",
+            "define at least one under `alerting.receivers`",
+        );
+    }
     for (name, r) in &a.value.receivers {
         let r = &r.value;
         if r.email.is_none() && r.slack.is_none() && r.pagerduty.is_none() && r.webhook.is_none() {
