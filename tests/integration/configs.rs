@@ -824,3 +824,27 @@ fn the_config_hash_follows_the_mounted_configs() {
         config_hash(&before, "prometheus")
     );
 }
+
+#[test]
+fn an_alertmanager_without_receivers_is_a_warning_and_keeps_alerts_in_its_ui() {
+    let spec = "name: demo\nroles: {monitoring: prometheus, alerting: alertmanager}\nservices:\n  prometheus:\n    image: prom/prometheus:v2.55.1\n    ports: [{container: 9090}]\n    health: {http: {path: /-/healthy}}\n  alertmanager:\n    image: prom/alertmanager:v0.27.0\n    ports: [{container: 9093}]\n    health: {http: {path: /-/healthy}}\n";
+    let (_, outcome) = platgen::check::check_bytes("platform.yaml", spec.as_bytes());
+    let found: Vec<&str> = outcome.diagnostics.iter().map(|d| d.rule).collect();
+    assert_eq!(found, ["missing-role"]);
+    assert!(outcome.diagnostics[0].message.contains("notify no one"));
+    let files = render_all(&outcome.platform.unwrap());
+    let am: AmConfig =
+        serde_saphyr::from_str(get(&files, "alertmanager/alertmanager.cfg").unwrap()).unwrap();
+    assert_eq!(am.route.receiver, "platgen-nowhere");
+    assert_eq!(am.receivers.len(), 1);
+    assert_eq!(am.receivers[0].len(), 1, "a name and nothing else");
+    // Prometheus still sends there, and watches Alertmanager.
+    let prom: PromConfig =
+        serde_saphyr::from_str(get(&files, "prometheus/prometheus.yml").unwrap()).unwrap();
+    assert!(prom.alerting.is_some());
+    assert!(
+        prom.scrape_configs
+            .iter()
+            .any(|j| j.job_name == "alertmanager")
+    );
+}
