@@ -45,6 +45,10 @@ roles:
   monitoring: prometheus
   gateway: kong
   dashboards: grafana
+gateway:
+  consumers:
+    apps:
+      jwt: {issuer: gen-auth, public_key: gen-jwt-public-key}
 services:
   prometheus:
     phase: "1"

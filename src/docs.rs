@@ -143,16 +143,12 @@ fn metrics_text(s: &Service) -> String {
 }
 
 fn roles_text(platform: &Platform) -> Option<String> {
-    let r = &platform.roles;
-    let roles: Vec<String> = [
-        ("proxy", &r.proxy),
-        ("gateway", &r.gateway),
-        ("monitoring", &r.monitoring),
-        ("dashboards", &r.dashboards),
-    ]
-    .into_iter()
-    .filter_map(|(role, name)| name.as_ref().map(|n| format!("{role} {}", code(n))))
-    .collect();
+    let roles: Vec<String> = platform
+        .roles
+        .named()
+        .into_iter()
+        .map(|(role, name)| format!("{role} {}", code(name)))
+        .collect();
     (!roles.is_empty()).then(|| roles.join(", "))
 }
 

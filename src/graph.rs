@@ -13,18 +13,14 @@ use std::fmt::Write as _;
 use crate::model::{Platform, Service};
 
 /// The roles a service holds, in a fixed order.
-fn roles_of<'p>(platform: &'p Platform, service: &str) -> Vec<&'p str> {
-    let r = &platform.roles;
-    [
-        ("proxy", &r.proxy),
-        ("gateway", &r.gateway),
-        ("monitoring", &r.monitoring),
-        ("dashboards", &r.dashboards),
-    ]
-    .into_iter()
-    .filter(|(_, name)| name.as_deref() == Some(service))
-    .map(|(role, _)| role)
-    .collect()
+fn roles_of(platform: &Platform, service: &str) -> Vec<&'static str> {
+    platform
+        .roles
+        .named()
+        .into_iter()
+        .filter(|(_, name)| *name == service)
+        .map(|(role, _)| role)
+        .collect()
 }
 
 fn phase_title(platform: &Platform, index: usize) -> String {

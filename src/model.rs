@@ -215,6 +215,22 @@ pub struct Roles {
     pub alerting: Option<String>,
 }
 
+impl Roles {
+    /// Every role the platform names, with its service, in a fixed order.
+    pub fn named(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("proxy", &self.proxy),
+            ("gateway", &self.gateway),
+            ("monitoring", &self.monitoring),
+            ("alerting", &self.alerting),
+            ("dashboards", &self.dashboards),
+        ]
+        .into_iter()
+        .filter_map(|(role, name)| name.as_deref().map(|n| (role, n)))
+        .collect()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Service {
     pub name: String,
