@@ -27,7 +27,7 @@ pub const RULE: Rule = Rule {
     source: include_str!("env_name.rs"),
 };
 
-fn valid(name: &str) -> bool {
+pub fn valid(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()

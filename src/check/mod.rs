@@ -35,6 +35,7 @@ pub mod port_outside_range;
 pub mod privileged_port;
 pub mod route_collision;
 pub mod route_shadowing;
+pub mod secret_in_env;
 pub mod security_without_reason;
 pub mod self_dependency;
 pub mod unknown_auth;
@@ -61,6 +62,7 @@ const CHECKS: &[(&Rule, Check)] = &[
     (&invalid_name::RULE, invalid_name::check),
     (&port_name::RULE, port_name::check),
     (&env_name::RULE, env_name::check),
+    (&secret_in_env::RULE, secret_in_env::check),
     (&unknown_phase::RULE, unknown_phase::check),
     (&duplicate_phase::RULE, duplicate_phase::check),
     (&port_conflict::RULE, port_conflict::check),
