@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod configs;
 mod gateway;
+mod generated;
 mod readme;
 mod render;
 mod render_cli;
@@ -13,3 +14,5 @@ mod scale;
 mod schema;
 mod security;
 mod support;
+#[allow(dead_code)] // `Node::Plain` is for the fuzz crate, which includes the file too
+mod yaml_text;

@@ -193,9 +193,22 @@ fn unescape(s: &str) -> String {
 fn compose_reads_back_into_a_typed_model_that_matches_the_spec() {
     for spec in renderable_specs() {
         let platform = platform(&spec);
-        let files = render_all(&platform);
-        let compose: Compose = serde_saphyr::from_str(file(&files, "compose.yaml"))
-            .unwrap_or_else(|e| panic!("{}: {e}", spec.display()));
+        check_compose(
+            &platform,
+            &render_all(&platform),
+            &spec.display().to_string(),
+        );
+    }
+}
+
+/// `compose.yaml` of `files` read back into the typed model, and compared
+/// with the platform it was rendered from.
+#[allow(clippy::too_many_lines)] // one check per key of a compose service
+pub fn check_compose(platform: &Platform, files: &[OutFile], what: &str) {
+    {
+        let spec = what;
+        let compose: Compose = serde_saphyr::from_str(file(files, "compose.yaml"))
+            .unwrap_or_else(|e| panic!("{spec}: {e}"));
         assert_eq!(compose.name, platform.name);
         assert_eq!(
             compose.services.keys().collect::<Vec<_>>(),
@@ -204,8 +217,7 @@ fn compose_reads_back_into_a_typed_model_that_matches_the_spec() {
                 names.sort();
                 names
             },
-            "{}",
-            spec.display()
+            "{spec}"
         );
         for s in &platform.services {
             let c = &compose.services[&s.name];
@@ -301,13 +313,24 @@ fn documents(text: &str) -> Vec<serde_json::Value> {
 
 #[test]
 fn kubernetes_manifests_parse_strictly_and_fit_together() {
-    use k8s_openapi::api::core::v1::Namespace;
-
     for spec in renderable_specs() {
         let platform = platform(&spec);
-        let files = render_all(&platform);
+        check_kubernetes(
+            &platform,
+            &render_all(&platform),
+            &spec.display().to_string(),
+        );
+    }
+}
+
+/// Every Kubernetes document of `files` read back strictly, and compared
+/// with the platform it was rendered from and with each other.
+pub fn check_kubernetes(platform: &Platform, files: &[OutFile], what: &str) {
+    use k8s_openapi::api::core::v1::Namespace;
+    {
         let kustomization: serde_json::Value =
-            serde_saphyr::from_str(file(&files, "kubernetes/kustomization.yaml")).unwrap();
+            serde_saphyr::from_str(file(files, "kubernetes/kustomization.yaml"))
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
         let resources: Vec<&str> = kustomization["resources"]
             .as_array()
             .unwrap()
@@ -317,14 +340,14 @@ fn kubernetes_manifests_parse_strictly_and_fit_together() {
         for r in &resources {
             assert!(
                 files.iter().any(|f| f.path == format!("kubernetes/{r}")),
-                "{r} is listed but not rendered"
+                "{what}: {r} is listed but not rendered"
             );
         }
         let ns: Namespace = strict(
-            &documents(file(&files, "kubernetes/namespace.yaml"))[0],
+            &documents(file(files, "kubernetes/namespace.yaml"))[0],
             "namespace",
         );
-        for doc in documents(file(&files, "kubernetes/network-policies.yaml")) {
+        for doc in documents(file(files, "kubernetes/network-policies.yaml")) {
             let _: k8s_openapi::api::networking::v1::NetworkPolicy =
                 strict(&doc, "network-policies.yaml");
         }
@@ -333,7 +356,7 @@ fn kubernetes_manifests_parse_strictly_and_fit_together() {
         for s in &platform.services {
             let path = format!("kubernetes/{}.yaml", s.name);
             assert!(resources.contains(&&path["kubernetes/".len()..]));
-            check_service_manifest(&platform, s, &path, file(&files, &path));
+            check_service_manifest(platform, s, &path, file(files, &path));
         }
     }
 }
