@@ -12,6 +12,7 @@ mod render;
 mod render_cli;
 mod scale;
 mod schema;
+mod secrets;
 mod security;
 mod support;
 #[allow(dead_code)] // `Node::Plain` is for the fuzz crate, which includes the file too
