@@ -131,6 +131,27 @@ pub struct Dependency {
 }
 
 /// Escapes `$` so that compose passes the text through unchanged.
+/// Free text for a YAML comment: one line, with every character YAML does
+/// not allow in a document (controls, line and paragraph separators, byte
+/// order marks) written as a `\u{...}` escape. A line break would end the
+/// comment and turn the rest of the text into YAML.
+pub fn comment_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control()
+            || matches!(
+                c,
+                '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+            )
+        {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 pub fn escape(text: &str) -> String {
     text.replace('$', "$$")
 }
@@ -358,7 +379,7 @@ pub fn context(platform: &Platform) -> Context {
                 .enumerate()
                 .map(|(i, p)| PhaseProfile {
                     phase: p.id.clone(),
-                    title: p.title.clone(),
+                    title: p.title.as_deref().map(comment_text),
                     profile: (i > 0).then(|| profile_name(&p.id)),
                 })
                 .collect()

@@ -5,6 +5,7 @@ mod check;
 mod cli;
 mod commands;
 mod configs;
+mod findings;
 mod gateway;
 mod generated;
 mod readme;
@@ -15,5 +16,5 @@ mod schema;
 mod secrets;
 mod security;
 mod support;
-#[allow(dead_code)] // `Node::Plain` is for the fuzz crate, which includes the file too
 mod yaml_text;
+#[allow(dead_code)] // `Node::Plain` is for the fuzz crate, which includes the file too
