@@ -8,6 +8,7 @@ mod configs;
 mod findings;
 mod gateway;
 mod generated;
+mod kill;
 mod readme;
 mod render;
 mod render_cli;
@@ -16,5 +17,5 @@ mod schema;
 mod secrets;
 mod security;
 mod support;
-mod yaml_text;
 #[allow(dead_code)] // `Node::Plain` is for the fuzz crate, which includes the file too
+mod yaml_text;
