@@ -1,7 +1,8 @@
 //! Generated specs: a proptest strategy for valid platforms that use every
 //! part of the spec (published and internal ports, ranges, tcp and udp,
 //! dependencies across phases, routes, metrics, the gateway, autoscaling,
-//! secrets, volumes, all four roles, so all five targets render).
+//! secrets, volumes, `security` and `connects_to`, all four roles, so all
+//! five targets render).
 //!
 //! For every generated spec, `check` finds nothing, rendering succeeds, the
 //! compose file and every Kubernetes document read back strictly, and two
@@ -66,6 +67,19 @@ struct ServicePlan {
     scaling: (usize, u32, u32, u32),
     resources: Option<(usize, usize)>,
     command: bool,
+    security: Option<SecurityPlan>,
+    connects: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+#[allow(clippy::struct_excessive_bools)] // independent draws, one per key
+struct SecurityPlan {
+    user: u32,
+    group: bool,
+    fs_group: bool,
+    writable_root: bool,
+    writable_cache: bool,
+    kubernetes_api: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -129,6 +143,32 @@ fn service_plan() -> impl Strategy<Value = ServicePlan> {
             prop::option::of((0usize..CPUS.len(), 0usize..MEMORY.len())),
             any::<bool>(),
         ),
+        (
+            prop::option::weighted(
+                0.4,
+                (
+                    1000u32..60000,
+                    any::<bool>(),
+                    any::<bool>(),
+                    any::<bool>(),
+                    any::<bool>(),
+                    prop::bool::weighted(0.2),
+                )
+                    .prop_map(
+                        |(user, group, fs_group, writable_root, writable_cache, kubernetes_api)| {
+                            SecurityPlan {
+                                user,
+                                group,
+                                fs_group,
+                                writable_root,
+                                writable_cache,
+                                kubernetes_api,
+                            }
+                        },
+                    ),
+            ),
+            prop::collection::vec(0usize..64, 0..2),
+        ),
     )
         .prop_map(
             |(
@@ -144,6 +184,7 @@ fn service_plan() -> impl Strategy<Value = ServicePlan> {
                     metrics,
                 ),
                 (route, gateway, env, secrets, volumes, scaling, resources, command),
+                (security, connects),
             )| ServicePlan {
                 word,
                 next_phase,
@@ -162,6 +203,8 @@ fn service_plan() -> impl Strategy<Value = ServicePlan> {
                 scaling,
                 resources,
                 command,
+                security,
+                connects,
             },
         )
 }
@@ -496,6 +539,44 @@ fn build(plan: &PlatformPlan) -> GenSpec {
             }
         }
         let mut node: Vec<(String, Node)> = vec![("image".into(), Node::str(IMAGES[s.image]))];
+        // Traffic that no dependency implies: to earlier services, and to
+        // the roles.
+        let mut connects: Vec<String> = Vec::new();
+        for c in &s.connects {
+            let to = services[c % services.len()].name.clone();
+            if !depends_on.contains(&to) && !connects.contains(&to) {
+                connects.push(to);
+            }
+        }
+        if !connects.is_empty() {
+            node.push(("connects_to".into(), Node::strs(connects)));
+        }
+        if let Some(sec) = &s.security {
+            let mut e = vec![("run_as_user".to_owned(), Node::Int(i64::from(sec.user)))];
+            if sec.group {
+                e.push(("run_as_group".into(), Node::Int(i64::from(sec.user))));
+            }
+            if sec.fs_group {
+                e.push(("fs_group".into(), Node::Int(2000)));
+            }
+            if sec.writable_root {
+                e.push(("read_only_root".into(), Node::Bool(false)));
+                e.push((
+                    "reason".into(),
+                    Node::str("the image writes below /etc at start"),
+                ));
+            }
+            if sec.writable_cache {
+                e.push((
+                    "writable".into(),
+                    Node::strs([format!("/var/cache/{name}")]),
+                ));
+            }
+            if sec.kubernetes_api {
+                e.push(("kubernetes_api".into(), Node::Bool(true)));
+            }
+            node.push(("security".into(), Node::Map(e)));
+        }
         if s.command {
             node.push((
                 "command".into(),
