@@ -210,6 +210,57 @@ pub struct ServiceA {
     replicas: Option<u8>,
     autoscale: Option<(u8, u8, u8)>,
     resources: Option<(Option<Word>, Option<Word>)>,
+    connects_to: Vec<Word>,
+    security: Option<SecurityA>,
+}
+
+#[derive(Debug, Arbitrary)]
+pub struct SecurityA {
+    run_as_user: Option<i32>,
+    run_as_group: Option<i32>,
+    fs_group: Option<i32>,
+    read_only_root: Option<bool>,
+    writable: Vec<Word>,
+    capabilities: Vec<Word>,
+    root: Option<bool>,
+    reason: Option<String>,
+    kubernetes_api: Option<bool>,
+}
+
+fn security(x: &SecurityA) -> Node {
+    let mut m = Vec::new();
+    for (key, value) in [
+        ("run_as_user", x.run_as_user),
+        ("run_as_group", x.run_as_group),
+        ("fs_group", x.fs_group),
+    ] {
+        opt(&mut m, key, value.map(|n| Node::Int(i64::from(n))));
+    }
+    opt(&mut m, "read_only_root", x.read_only_root.map(Node::Bool));
+    if !x.writable.is_empty() {
+        m.push((
+            "writable".into(),
+            Node::strs(
+                x.writable
+                    .iter()
+                    .map(|w| w.from(&["/tmp", "/var/cache/x", "/data", "rel", "/a:b"])),
+            ),
+        ));
+    }
+    if !x.capabilities.is_empty() {
+        m.push((
+            "capabilities".into(),
+            Node::strs(
+                x.capabilities
+                    .iter()
+                    .map(|w| w.from(&["NET_BIND_SERVICE", "SYS_ADMIN", "chown", "ALL"])),
+            ),
+        ));
+    }
+    opt(&mut m, "root", x.root.map(Node::Bool));
+    opt(&mut m, "reason", x.reason.clone().map(Node::Str));
+    opt(&mut m, "kubernetes_api", x.kubernetes_api.map(Node::Bool));
+    Node::Map(m)
 }
 
 #[derive(Debug, Arbitrary)]
@@ -466,6 +517,13 @@ fn service(s: &ServiceA) -> Node {
             ),
         ));
     }
+    if !s.connects_to.is_empty() {
+        m.push((
+            "connects_to".into(),
+            Node::strs(s.connects_to.iter().map(|w| w.from(NAMES))),
+        ));
+    }
+    opt(&mut m, "security", s.security.as_ref().map(security));
     opt(
         &mut m,
         "replicas",
