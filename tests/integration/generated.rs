@@ -374,6 +374,36 @@ impl GenSpec {
                 ("dashboards", Node::str("grafana")),
             ]),
         ));
+        // Every consumer a route names, with a credential for every kind of
+        // authentication a route may ask for: a route nobody can pass is an
+        // error (missing-credentials).
+        let consumer = |name: &str| {
+            Node::map([
+                (
+                    "jwt",
+                    Node::map([("public_key", Node::str(format!("{name}-jwt-key")))]),
+                ),
+                (
+                    "key_auth",
+                    Node::map([("key", Node::str(format!("{name}-api-key")))]),
+                ),
+                (
+                    "basic_auth",
+                    Node::map([("password", Node::str(format!("{name}-password")))]),
+                ),
+                (
+                    "hmac_auth",
+                    Node::map([("secret", Node::str(format!("{name}-hmac-secret")))]),
+                ),
+            ])
+        };
+        m.push((
+            "gateway".into(),
+            Node::map([(
+                "consumers",
+                Node::map([("alice", consumer("alice")), ("bob", consumer("bob"))]),
+            )]),
+        ));
         m.push((
             "services".into(),
             Node::Map(
@@ -488,7 +518,7 @@ fn build(plan: &PlatformPlan) -> GenSpec {
         role_service(
             "kong",
             "kong:3.9.0",
-            &[("proxy", 8000), ("admin", 8001), ("status", 8100)],
+            &[("proxy", 8000), ("status", 8100)],
             Node::map([("command", Node::strs(["kong", "health"]))]),
             &mut alloc,
         ),

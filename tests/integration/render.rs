@@ -272,7 +272,7 @@ pub fn check_compose(platform: &Platform, files: &[OutFile], what: &str) {
                 );
             }
             // The spec's command, or what a role needs instead.
-            let launch = platgen::render::wiring::launch(&platform, s);
+            let launch = platgen::render::wiring::launch(platform, s);
             let argv = |v: &Option<Vec<String>>| {
                 v.as_ref()
                     .map(|c| c.iter().map(|a| unescape(a)).collect::<Vec<_>>())
