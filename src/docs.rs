@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use crate::check::context::PortRange;
 use crate::graph;
 use crate::model::{HealthCheck, Platform, Port, Service};
+use crate::spec::{Strategy, WorkloadKind};
 
 /// Markdown inline code that survives a table cell: `|` escaped, and a
 /// longer fence when the text holds a backtick.
@@ -315,6 +316,8 @@ fn capacity_md(platform: &Platform) -> String {
         .iter()
         .filter(|s| {
             s.replicas != 1
+                || s.runs_to_completion()
+                || s.strategy == Strategy::Recreate
                 || s.autoscale.is_some()
                 || s.resources.cpu.is_some()
                 || s.resources.memory.is_some()
@@ -324,10 +327,13 @@ fn capacity_md(platform: &Platform) -> String {
     if !sized.is_empty() {
         out.push_str("\n## Capacity\n\n| service | replicas | cpu | memory | volumes |\n| --- | --- | --- | --- | --- |\n");
         for s in sized {
-            let replicas = s.autoscale.map_or_else(
-                || s.replicas.to_string(),
-                |a| format!("{}–{} (at {}% cpu)", a.min, a.max, a.cpu_percent),
-            );
+            let replicas = match (s.kind, &s.schedule, s.autoscale) {
+                (WorkloadKind::Job, _, _) => "1, once (job)".to_owned(),
+                (WorkloadKind::Cronjob, Some(at), _) => format!("1, at {} (cronjob)", code(at)),
+                (_, _, Some(a)) => format!("{}–{} (at {}% cpu)", a.min, a.max, a.cpu_percent),
+                _ if s.strategy == Strategy::Recreate => format!("{} (recreated)", s.replicas),
+                _ => s.replicas.to_string(),
+            };
             let volumes: Vec<String> = s
                 .volumes
                 .iter()

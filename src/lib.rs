@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod completions;
+pub mod cron;
 pub mod diag;
 pub mod docs;
 pub mod duration;

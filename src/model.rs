@@ -18,7 +18,7 @@ use crate::duration;
 use crate::quantity;
 use crate::spec::{
     self, AdminApi, AlertSeverity, Cors, JwtAlgorithm, PortRef, Probe, Protocol, SecretDelivery,
-    SecretDetail, SecretRef, Spanned, Spec,
+    SecretDetail, SecretRef, Spanned, Spec, Strategy, WorkloadKind,
 };
 
 /// The whole platform.
@@ -238,6 +238,12 @@ pub struct Service {
     pub phase: usize,
     pub image: String,
     pub command: Option<Vec<String>>,
+    /// Runs all the time, once, or on a schedule.
+    pub kind: WorkloadKind,
+    /// The cron expression of a `cronjob`, as written.
+    pub schedule: Option<String>,
+    /// How a new version replaces the running one.
+    pub strategy: Strategy,
     pub ports: Vec<Port>,
     /// Names of services this one waits for, each once, in spec order.
     pub depends_on: Vec<String>,
@@ -258,6 +264,21 @@ pub struct Service {
     pub resources: Resources,
     pub security: Security,
 }
+
+impl Service {
+    /// Whether the service runs to completion (a job or a cronjob) rather
+    /// than all the time.
+    pub fn runs_to_completion(&self) -> bool {
+        self.kind != WorkloadKind::Service
+    }
+}
+
+/// How often Kubernetes retries a failed job's pod before the Job fails.
+pub const JOB_BACKOFF_LIMIT: u32 = 3;
+
+/// How long a finished Job (and its pods, with their logs) is kept before
+/// Kubernetes deletes it: a day.
+pub const JOB_TTL_SECONDS: u32 = 86_400;
 
 /// How a service's container runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -656,6 +677,9 @@ fn service(s: &ServiceFacts) -> Service {
             .command
             .as_ref()
             .map(|c| c.value.iter().map(|a| a.0.clone()).collect()),
+        kind: svc.kind.as_ref().map_or(WorkloadKind::Service, |k| k.value),
+        schedule: svc.schedule.as_ref().map(|c| c.value.trim().to_owned()),
+        strategy: svc.strategy.as_ref().map_or(Strategy::Rolling, |k| k.value),
         ports: s
             .ports
             .iter()

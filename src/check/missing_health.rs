@@ -1,7 +1,8 @@
 //! A warning for a service without a `health` check.
 //!
 //! Why: the platform's own success criterion is that every service has a
-//! health check. Without one, dependants start as soon as the container
+//! health check. (A `job` or `cronjob` is not warned about: it exits when
+//! its work is done, and dependants wait for it to exit 0.) Without one, dependants start as soon as the container
 //! exists (not when it is ready), Kubernetes cannot restart it when it
 //! hangs, and nothing tells a broken service from a working one. Use
 //! `--deny-warnings` to make this an error. The proxy role's service is
@@ -18,7 +19,7 @@
 use super::Context;
 use super::context::ServiceFacts;
 use crate::diag::{Diagnostic, Rule, Severity};
-use crate::spec::Protocol;
+use crate::spec::{Protocol, WorkloadKind};
 
 pub const RULE: Rule = Rule {
     code: "PG403",
@@ -51,7 +52,13 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         .and_then(|r| r.proxy.as_ref())
         .map(|p| p.value.as_str());
     for s in &cx.services {
-        if s.service().health.is_none() {
+        // A job or cronjob exits when done: nothing to check while it runs.
+        if s.service().health.is_none()
+            && s.service()
+                .kind
+                .as_ref()
+                .is_none_or(|k| k.value == WorkloadKind::Service)
+        {
             let help = Some(s.name.value.as_str())
                 .filter(|name| Some(*name) == proxy)
                 .and_then(|_| proxy_help(s))

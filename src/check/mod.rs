@@ -23,8 +23,10 @@ pub mod invalid_name;
 pub mod invalid_path;
 pub mod invalid_port;
 pub mod invalid_quantity;
+pub mod invalid_schedule;
 pub mod invalid_security;
 pub mod invalid_setting;
+pub mod invalid_workload;
 pub mod missing_credentials;
 pub mod missing_health;
 pub mod missing_role;
@@ -94,6 +96,8 @@ const CHECKS: &[(&Rule, Check)] = &[
     (&duplicate_setting::RULE, duplicate_setting::check),
     (&invalid_autoscale::RULE, invalid_autoscale::check),
     (&invalid_quantity::RULE, invalid_quantity::check),
+    (&invalid_workload::RULE, invalid_workload::check),
+    (&invalid_schedule::RULE, invalid_schedule::check),
     (&unpinned_image::RULE, unpinned_image::check),
     (&invalid_image::RULE, invalid_image::check),
     (&invalid_security::RULE, invalid_security::check),

@@ -6,8 +6,14 @@
 //! - Every string is passed through the `yaml` filter, and every `$` the
 //!   spec wrote becomes `$$`, so compose never interpolates a value.
 //! - Health checks run a probe that exists in the image (`health.probe`).
-//! - `depends_on` waits for `service_healthy` when the dependency has a
-//!   health check, else for `service_started`.
+//! - `depends_on` waits for `service_completed_successfully` when the
+//!   dependency is a `job` (it must have exited 0), for `service_healthy`
+//!   when it has a health check, else for `service_started`.
+//! - A `job` runs once: `restart: "no"`. A `cronjob` is not started by
+//!   `docker compose up` at all: compose has no scheduler, so it is in the
+//!   profile `scheduled` alone, and the host's scheduler runs it with
+//!   `docker compose run --rm <service>` (its comment in compose.yaml says
+//!   when).
 //! - Phases become profiles: services of the first phase have none (they
 //!   always start); a later service carries the profile of its own phase and
 //!   of every later phase, so `--profile phase-2B` starts phases up to 2B.
@@ -40,7 +46,7 @@ use super::{Engine, TemplateError};
 use crate::duration;
 use crate::model::{Health, HealthCheck, Platform, Port, Security, Service};
 use crate::quantity;
-use crate::spec::Probe;
+use crate::spec::{Probe, WorkloadKind};
 
 /// What `compose/compose.yaml.j2` receives.
 #[derive(Debug, Serialize)]
@@ -76,6 +82,8 @@ pub struct SecretFile {
 #[derive(Debug, Serialize)]
 pub struct ComposeService {
     pub name: String,
+    /// A comment above the service (a cronjob's schedule).
+    pub comment: Option<String>,
     pub image: String,
     /// Replaces the image's ENTRYPOINT.
     pub entrypoint: Option<Vec<String>>,
@@ -126,7 +134,8 @@ pub struct Healthcheck {
 #[derive(Debug, Serialize)]
 pub struct Dependency {
     pub name: String,
-    /// `service_healthy` or `service_started`.
+    /// `service_completed_successfully`, `service_healthy` or
+    /// `service_started`.
     pub condition: &'static str,
 }
 
@@ -242,7 +251,13 @@ pub fn profile_name(id: &str) -> String {
     format!("phase-{id}")
 }
 
+/// The profile of the cronjobs, which `docker compose up` does not start.
+pub const SCHEDULED_PROFILE: &str = "scheduled";
+
 fn profiles(platform: &Platform, service: &Service) -> Vec<String> {
+    if service.kind == WorkloadKind::Cronjob {
+        return vec![SCHEDULED_PROFILE.to_owned()];
+    }
     if !platform.phased || service.phase == 0 {
         return Vec::new();
     }
@@ -285,6 +300,13 @@ fn service(platform: &Platform, mounts: &[Mount], s: &Service) -> ComposeService
     let escaped = |argv: Option<Vec<String>>| argv.map(|c| c.iter().map(|a| escape(a)).collect());
     ComposeService {
         name: s.name.clone(),
+        comment: s.schedule.as_ref().map(|schedule| {
+            comment_text(&format!(
+                "A cronjob: on Kubernetes it runs at \"{schedule}\". Compose has no scheduler: \
+                 run it from the host's, e.g. `docker compose run --rm {}`.",
+                s.name
+            ))
+        }),
         image: escape(&s.image),
         entrypoint: escaped(launch.entrypoint),
         command: escaped(launch.command),
@@ -303,11 +325,7 @@ fn service(platform: &Platform, mounts: &[Mount], s: &Service) -> ComposeService
             .iter()
             .map(|d| Dependency {
                 name: d.clone(),
-                condition: if platform.service(d).is_some_and(|t| t.health.is_some()) {
-                    "service_healthy"
-                } else {
-                    "service_started"
-                },
+                condition: condition(platform.service(d)),
             })
             .collect(),
         volumes: s
@@ -322,7 +340,11 @@ fn service(platform: &Platform, mounts: &[Mount], s: &Service) -> ComposeService
             )
             .collect(),
         secrets,
-        restart: "unless-stopped",
+        restart: if s.runs_to_completion() {
+            "no"
+        } else {
+            "unless-stopped"
+        },
         cpus: s.resources.cpu_millis.map(quantity::compose_cpus),
         memory: s.resources.memory_bytes.map(quantity::compose_memory),
         user: user(&s.security),
@@ -338,6 +360,16 @@ fn service(platform: &Platform, mounts: &[Mount], s: &Service) -> ComposeService
         cap_drop: vec!["ALL"],
         cap_add: s.security.capabilities.clone(),
         security_opt: vec!["no-new-privileges:true"],
+    }
+}
+
+/// What a dependant waits for: a job to have exited 0, a service with a
+/// health check to be healthy, any other to have started.
+pub fn condition(dependency: Option<&Service>) -> &'static str {
+    match dependency {
+        Some(d) if d.kind == WorkloadKind::Job => "service_completed_successfully",
+        Some(d) if d.health.is_some() => "service_healthy",
+        _ => "service_started",
     }
 }
 

@@ -5,7 +5,13 @@
 //! Decisions made here, not in the templates:
 //! - A service with volumes is a StatefulSet with one volume claim per
 //!   volume (ReadWriteOnce, the spec's size or 1Gi); any other service is a
-//!   Deployment.
+//!   Deployment, one with `strategy: recreate` of type `Recreate`.
+//! - A `job` is a Job, a `cronjob` a CronJob (`concurrencyPolicy: Forbid`),
+//!   with [`JOB_BACKOFF_LIMIT`] retries, pods that are not restarted in
+//!   place (`restartPolicy: Never`: a failed attempt keeps its logs), and
+//!   [`JOB_TTL_SECONDS`] before Kubernetes deletes the finished Job. They
+//!   have no Service, PodDisruptionBudget or autoscaler; each volume is a
+//!   PersistentVolumeClaim of its own, `<service>-<volume>`.
 //! - A Service exposes every container port (a range becomes one port per
 //!   number, since Kubernetes has no port ranges); the proxy role's Service
 //!   is a LoadBalancer, the platform's front door; every other one is
@@ -51,8 +57,8 @@ use super::traffic::{self, Edge};
 use super::wiring::{self, Mount, role};
 use super::{Engine, TemplateError, kong, prometheus};
 use crate::duration;
-use crate::model::{Health, HealthCheck, Platform, Service};
-use crate::spec::{Protocol, SecretDelivery};
+use crate::model::{Health, HealthCheck, JOB_BACKOFF_LIMIT, JOB_TTL_SECONDS, Platform, Service};
+use crate::spec::{Protocol, SecretDelivery, Strategy, WorkloadKind};
 
 /// Storage a volume claim requests when the spec gives no size.
 pub const VOLUME_SIZE: &str = "1Gi";
@@ -79,8 +85,15 @@ const TOKEN_VOLUME: &str = "kube-api-access";
 pub struct Workload {
     pub name: String,
     pub namespace: String,
-    /// `Deployment` or `StatefulSet`.
+    /// `Deployment`, `StatefulSet`, `Job` or `CronJob`.
     pub kind: &'static str,
+    /// A Deployment that stops its pod before starting the new one.
+    pub recreate: bool,
+    /// What a Job or CronJob needs besides its pod.
+    pub job: Option<JobSettings>,
+    /// Volume claims of their own, for a Job or CronJob's volumes (a
+    /// StatefulSet has `volume_claims` templates instead).
+    pub claims: Vec<Claim>,
     /// All labels, in a fixed order.
     pub labels: Vec<Label>,
     /// The subset that selects the pods.
@@ -105,6 +118,25 @@ pub struct Workload {
     pub network_policy: Policy,
 }
 
+/// A Job's retry and clean-up settings, and a CronJob's schedule.
+#[derive(Debug, Serialize)]
+pub struct JobSettings {
+    pub backoff_limit: u32,
+    pub ttl_seconds: u32,
+    /// The CronJob's schedule.
+    pub schedule: Option<String>,
+}
+
+/// A PersistentVolumeClaim of its own.
+#[derive(Debug, Serialize)]
+pub struct Claim {
+    /// `<service>-<volume>`.
+    pub name: String,
+    /// The spec's volume name.
+    pub volume: String,
+    pub size: String,
+}
+
 /// A pod template: what every workload kind (Deployment, StatefulSet, and
 /// the Job kinds) runs. `kubernetes/pod.yaml.j2` lays it out.
 #[derive(Debug, Serialize)]
@@ -117,6 +149,9 @@ pub struct Pod {
     /// Always false: a pod that calls the API gets its token as a projected
     /// volume instead (see [`PodVolume::ServiceAccountToken`]).
     pub automount_service_account_token: bool,
+    /// `Never` for a Job's pods (a failed attempt stays, with its logs, and
+    /// the Job starts a new pod); `None` (Always) otherwise.
+    pub restart_policy: Option<&'static str>,
     pub security: PodSecurity,
     /// Spread over nodes and zones (services with more than one pod).
     pub spread: Vec<Spread>,
@@ -220,6 +255,8 @@ pub enum PodVolume {
     ConfigMap { name: String, config_map: String },
     /// Scratch space for a writable path.
     EmptyDir { name: String },
+    /// A volume claim of the pod's own (a Job's or CronJob's volume).
+    Claim { name: String, claim: String },
     /// Keys of the platform's Secret, as files.
     Secret {
         name: String,
@@ -718,6 +755,11 @@ fn env_config_map(s: &Service) -> String {
     format!("{}-env", s.name)
 }
 
+/// The name of the claim that holds a Job's or CronJob's volume.
+fn claim_name(s: &Service, volume: &str) -> String {
+    format!("{}-{volume}", s.name)
+}
+
 fn pod_volumes(platform: &Platform, mine: &[&Mount], s: &Service) -> Vec<PodVolume> {
     let mut config_maps: Vec<&str> = mine.iter().map(|m| m.config_map).collect();
     config_maps.dedup();
@@ -728,6 +770,12 @@ fn pod_volumes(platform: &Platform, mine: &[&Mount], s: &Service) -> Vec<PodVolu
             config_map: (*c).to_owned(),
         })
         .collect();
+    if s.runs_to_completion() {
+        volumes.extend(s.volumes.keys().map(|v| PodVolume::Claim {
+            name: v.clone(),
+            claim: claim_name(s, v),
+        }));
+    }
     let scratch = s.security.scratch_paths(&s.volumes);
     volumes.extend(
         scratch_names(&scratch)
@@ -784,6 +832,7 @@ fn pod(platform: &Platform, mounts: &[Mount], configs: &[(String, String)], s: &
         service_account: (platform.roles.monitoring.as_deref() == Some(s.name.as_str()))
             .then(|| s.name.clone()),
         automount_service_account_token: false,
+        restart_policy: s.runs_to_completion().then_some("Never"),
         security: pod_security(s),
         spread,
         containers: vec![container(platform, &mine, s)],
@@ -801,10 +850,24 @@ fn workload(
     Workload {
         name: s.name.clone(),
         namespace: platform.name.clone(),
-        kind: if s.volumes.is_empty() {
-            "Deployment"
+        kind: workload_kind(s),
+        recreate: s.strategy == Strategy::Recreate && s.volumes.is_empty(),
+        job: s.runs_to_completion().then(|| JobSettings {
+            backoff_limit: JOB_BACKOFF_LIMIT,
+            ttl_seconds: JOB_TTL_SECONDS,
+            schedule: s.schedule.clone(),
+        }),
+        claims: if s.runs_to_completion() {
+            s.volumes
+                .iter()
+                .map(|(name, v)| Claim {
+                    name: claim_name(s, name),
+                    volume: name.clone(),
+                    size: v.size.clone().unwrap_or_else(|| VOLUME_SIZE.to_owned()),
+                })
+                .collect()
         } else {
-            "StatefulSet"
+            Vec::new()
         },
         labels: labels(platform, s),
         selector: selector(platform, s),
@@ -815,6 +878,7 @@ fn workload(
         volume_claims: s
             .volumes
             .iter()
+            .filter(|_| !s.runs_to_completion())
             .map(|(name, v)| VolumeClaim {
                 name: name.clone(),
                 size: v.size.clone().unwrap_or_else(|| VOLUME_SIZE.to_owned()),
@@ -833,6 +897,17 @@ fn workload(
         }),
         disruption_budget: runs_several(s).then_some(1),
         network_policy: network_policy::policy(platform, edges, s),
+    }
+}
+
+/// The workload kind of a service: a Job or CronJob for what runs to
+/// completion, a StatefulSet for a service with volumes, else a Deployment.
+pub fn workload_kind(s: &Service) -> &'static str {
+    match s.kind {
+        WorkloadKind::Job => "Job",
+        WorkloadKind::Cronjob => "CronJob",
+        WorkloadKind::Service if s.volumes.is_empty() => "Deployment",
+        WorkloadKind::Service => "StatefulSet",
     }
 }
 

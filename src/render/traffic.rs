@@ -5,7 +5,9 @@
 //! Every edge comes from something the spec says:
 //! - a service reaches each service it `depends_on` or `connects_to`, on
 //!   every port that service declares (the spec does not say which of them
-//!   it uses);
+//!   it uses), unless that service is a job or cronjob: nothing listens
+//!   in a pod that runs to completion, and waiting for it is compose's
+//!   business, not the network's;
 //! - the proxy role reaches each routed service on its route's port, except
 //!   that a route of a service with `gateway` goes to the gateway role's
 //!   port, and the gateway then reaches the service on the route's port (as
@@ -169,7 +171,11 @@ pub fn edges(platform: &Platform) -> Vec<Edge> {
             (&s.depends_on, Reason::Dependency, "depends on"),
             (&s.connects_to, Reason::Connection, "connects to"),
         ] {
-            for to in names.iter().filter_map(|n| platform.service(n)) {
+            for to in names
+                .iter()
+                .filter_map(|n| platform.service(n))
+                .filter(|to| !to.runs_to_completion())
+            {
                 let note = format!("{} {verb} {}", s.name, to.name);
                 out.push(edge(s, to, all_ports(to), reason, note));
             }

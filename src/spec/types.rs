@@ -112,6 +112,28 @@ pub struct Service {
     /// Overrides the image's command: the full argv, one element per item.
     #[serde(default)]
     pub command: Option<Spanned<Vec<Text>>>,
+    /// What the service is: `service` (the default) runs all the time;
+    /// `job` runs once to completion (a Kubernetes Job; under
+    /// docker-compose its dependants wait until it has exited 0); `cronjob`
+    /// runs on `schedule` (a Kubernetes CronJob that never overlaps
+    /// itself). A job or cronjob serves nothing: no ports, route, metrics,
+    /// health check, autoscaling or more than one replica.
+    #[serde(default)]
+    pub kind: Option<Spanned<WorkloadKind>>,
+    /// When a `cronjob` runs: a cron expression of five fields (minute,
+    /// hour, day of month, month, day of week), e.g. `"0 3 * * *"` for
+    /// 03:00 every day, or `@hourly`, `@daily`, `@weekly`, `@monthly`,
+    /// `@yearly`. In the time zone of the Kubernetes controller manager
+    /// (UTC on most clusters).
+    #[serde(default)]
+    pub schedule: Option<Spanned<String>>,
+    /// How a new version replaces the running one on Kubernetes: `rolling`
+    /// (the default: the new pod starts before the old one stops) or
+    /// `recreate` (the old pod stops first), for a singleton that must
+    /// never run twice at once. A service with volumes (a StatefulSet)
+    /// always stops its pod before starting the new one.
+    #[serde(default)]
+    pub strategy: Option<Spanned<Strategy>>,
     /// The ports the container listens on, and which of them are published on
     /// the host.
     #[serde(default)]
@@ -170,6 +192,39 @@ pub struct Service {
     /// escalation.
     #[serde(default)]
     pub security: Option<Spanned<Security>>,
+}
+
+/// What kind of workload a service is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum WorkloadKind {
+    /// Runs all the time (a Deployment or a StatefulSet).
+    Service,
+    /// Runs once to completion (a Job), e.g. a database migration.
+    Job,
+    /// Runs on a schedule (a CronJob), e.g. a backup.
+    Cronjob,
+}
+
+impl WorkloadKind {
+    /// As the spec writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            WorkloadKind::Service => "service",
+            WorkloadKind::Job => "job",
+            WorkloadKind::Cronjob => "cronjob",
+        }
+    }
+}
+
+/// How a new version of a service replaces the running one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    /// Start the new pod, then stop the old one.
+    Rolling,
+    /// Stop the old pod, then start the new one.
+    Recreate,
 }
 
 /// The container's user, filesystem, capabilities and outside traffic.

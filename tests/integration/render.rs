@@ -222,7 +222,16 @@ pub fn check_compose(platform: &Platform, files: &[OutFile], what: &str) {
         for s in &platform.services {
             let c = &compose.services[&s.name];
             assert_eq!(unescape(&c.image), s.image);
-            assert_eq!(c.restart, "unless-stopped");
+            assert_eq!(
+                c.restart,
+                if s.runs_to_completion() {
+                    "no"
+                } else {
+                    "unless-stopped"
+                },
+                "{}",
+                s.name
+            );
             let published = s.ports.iter().filter(|p| p.host.is_some()).count();
             assert_eq!(c.ports.len(), published, "{}", s.name);
             assert_eq!(c.expose.len(), s.ports.len() - published, "{}", s.name);
@@ -256,7 +265,10 @@ pub fn check_compose(platform: &Platform, files: &[OutFile], what: &str) {
             }
             assert_eq!(c.depends_on.len(), s.depends_on.len());
             for dep in &s.depends_on {
-                let expected = if platform.service(dep).unwrap().health.is_some() {
+                let target = platform.service(dep).unwrap();
+                let expected = if target.kind == platgen::spec::WorkloadKind::Job {
+                    "service_completed_successfully"
+                } else if target.health.is_some() {
                     "service_healthy"
                 } else {
                     "service_started"
@@ -361,6 +373,17 @@ pub fn check_kubernetes(platform: &Platform, files: &[OutFile], what: &str) {
     }
 }
 
+/// The labels a service's pods carry to be found.
+fn selector_of(s: &platgen::model::Service, platform: &Platform) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("app.kubernetes.io/name".to_owned(), s.name.clone()),
+        (
+            "app.kubernetes.io/part-of".to_owned(),
+            platform.name.clone(),
+        ),
+    ])
+}
+
 /// One service's manifest: every document strict, and the documents agree
 /// with each other and with the spec.
 #[allow(clippy::too_many_lines)] // one check per kind of document, read top to bottom
@@ -372,9 +395,27 @@ fn check_service_manifest(
 ) {
     use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
     use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-    use k8s_openapi::api::core::v1::{ConfigMap, PodTemplateSpec, Service};
+    use k8s_openapi::api::batch::v1::{CronJob, Job, JobSpec};
+    use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, PodTemplateSpec, Service};
+    use platgen::model::{JOB_BACKOFF_LIMIT, JOB_TTL_SECONDS};
     use k8s_openapi::api::networking::v1::NetworkPolicy;
     use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+    use platgen::spec::{Strategy, WorkloadKind};
+
+    // Kubernetes gives a Job's pods a selector of its own making.
+    let job = |spec: &JobSpec, what: &str| {
+        assert_eq!(
+            spec.backoff_limit,
+            i32::try_from(JOB_BACKOFF_LIMIT).ok(),
+            "{what}"
+        );
+        assert_eq!(
+            spec.ttl_seconds_after_finished,
+            i32::try_from(JOB_TTL_SECONDS).ok(),
+            "{what}"
+        );
+        assert!(spec.selector.is_none(), "{what}");
+    };
 
     let mut template: Option<PodTemplateSpec> = None;
     let mut selector = None;
@@ -405,16 +446,54 @@ fn check_service_manifest(
                 let d: Deployment = strict(&doc, &what);
                 let spec = d.spec.unwrap();
                 assert!(s.volumes.is_empty());
+                assert_eq!(s.kind, WorkloadKind::Service, "{what}");
                 assert_eq!(spec.replicas.is_none(), s.autoscale.is_some());
+                assert_eq!(
+                    spec.strategy.and_then(|st| st.type_).as_deref() == Some("Recreate"),
+                    s.strategy == Strategy::Recreate,
+                    "{what}"
+                );
                 selector = spec.selector.match_labels;
                 template = Some(spec.template);
             }
             "StatefulSet" => {
                 let st: StatefulSet = strict(&doc, &what);
                 let spec = st.spec.unwrap();
+                assert_eq!(s.kind, WorkloadKind::Service, "{what}");
                 assert_eq!(spec.volume_claim_templates.unwrap().len(), s.volumes.len());
                 selector = spec.selector.match_labels;
                 template = Some(spec.template);
+            }
+            "Job" => {
+                let j: Job = strict(&doc, &what);
+                let spec = j.spec.unwrap();
+                assert_eq!(s.kind, WorkloadKind::Job, "{what}");
+                job(&spec, &what);
+                selector = Some(selector_of(s, platform));
+                template = Some(spec.template);
+            }
+            "CronJob" => {
+                let c: CronJob = strict(&doc, &what);
+                let spec = c.spec.unwrap();
+                assert_eq!(s.kind, WorkloadKind::Cronjob, "{what}");
+                assert_eq!(Some(&spec.schedule), s.schedule.as_ref(), "{what}");
+                assert_eq!(spec.concurrency_policy.as_deref(), Some("Forbid"), "{what}");
+                let j = spec.job_template.spec.unwrap();
+                job(&j, &what);
+                selector = Some(selector_of(s, platform));
+                template = Some(j.template);
+            }
+            "PersistentVolumeClaim" => {
+                let pvc: PersistentVolumeClaim = strict(&doc, &what);
+                assert!(
+                    s.runs_to_completion(),
+                    "{what}: a StatefulSet has claim templates"
+                );
+                let name = pvc.metadata.name.unwrap();
+                assert!(
+                    s.volumes.keys().any(|v| name == format!("{}-{v}", s.name)),
+                    "{what}: {name} is no volume's claim"
+                );
             }
             "Service" => {
                 let svc: Service = strict(&doc, &what);
@@ -480,7 +559,13 @@ fn check_service_manifest(
             "{path}: the selector matches the pod labels"
         );
     }
-    let container = &template.spec.unwrap().containers[0];
+    let pod = template.spec.unwrap();
+    assert_eq!(
+        pod.restart_policy.as_deref() == Some("Never"),
+        s.runs_to_completion(),
+        "{path}: a job's failed pod stays for its logs"
+    );
+    let container = &pod.containers[0];
     assert_eq!(container.image.as_deref(), Some(s.image.as_str()));
     assert_eq!(
         container.readiness_probe.is_some(),

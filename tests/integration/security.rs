@@ -363,8 +363,17 @@ fn the_root_platforms_allow_list_has_the_expected_shape() {
 
 /// The pod template of a service's workload.
 fn pod_template(files: &[OutFile], s: &Service) -> PodTemplateSpec {
+    use k8s_openapi::api::batch::v1::{CronJob, Job};
     let path = format!("kubernetes/{}.yaml", s.name);
     let text = file(files, &path);
+    if let Some(j) = kinds(text, "Job").next() {
+        let j: Job = strict(&j, &path);
+        return j.spec.unwrap().template;
+    }
+    if let Some(c) = kinds(text, "CronJob").next() {
+        let c: CronJob = strict(&c, &path);
+        return c.spec.unwrap().job_template.spec.unwrap().template;
+    }
     if let Some(d) = kinds(text, "Deployment").next() {
         let d: Deployment = strict(&d, &path);
         return d.spec.unwrap().template;
