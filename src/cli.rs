@@ -48,6 +48,7 @@ pub enum Command {
 Examples:
   platgen check                                  ./platform.yaml
   platgen check services/platform.yaml --deny-warnings
+  platgen check --env prod                       the platform and its prod environment
   platgen check --format github                  annotations for GitHub Actions
   platgen check --format json | jq '.summary'")]
     Check(CheckArgs),
@@ -56,6 +57,7 @@ Examples:
 Examples:
   platgen render                                 platform.yaml -> out/
   platgen render --check                         exit 1 with a diff when out/ is stale
+  platgen render --env prod --out out-prod       with the prod environment applied
   platgen render --phase 2A --out out-2a         only the phases up to 2A
   platgen render --target nginx --stdout         print nginx.conf
   platgen render --templates my-templates        override built-in templates")]
@@ -67,6 +69,7 @@ Examples:
   platgen ports --next                           the lowest free tcp host port
   platgen ports --next --count 6                 the lowest free block of 6
   platgen ports --next --protocol udp
+  platgen ports --env prod                       the host ports of the prod environment
   platgen ports --format json")]
     Ports(PortsArgs),
     /// Print the dependency graph, phases as clusters and roles marked.
@@ -173,6 +176,10 @@ pub struct CheckArgs {
     /// its platform.yaml.
     #[arg(value_name = "SPEC", default_value = "platform.yaml", value_hint = ValueHint::FilePath)]
     pub specs: Vec<PathBuf>,
+    /// Check the platform and only this one of its environments (default:
+    /// the platform and every environment).
+    #[arg(long = "env", value_name = "NAME", value_hint = ValueHint::Other)]
+    pub env: Option<String>,
     #[command(flatten)]
     pub report: ReportArgs,
 }
@@ -184,6 +191,9 @@ pub struct SpecArg {
     /// platform.yaml.
     #[arg(value_name = "SPEC", default_value = "platform.yaml", value_hint = ValueHint::FilePath)]
     pub spec: PathBuf,
+    /// Apply the environment NAME of the spec's `environments` (e.g. `prod`).
+    #[arg(long = "env", value_name = "NAME", value_hint = ValueHint::Other)]
+    pub env: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -14,7 +14,8 @@ use clap::{CommandFactory, Parser};
 
 use cli::{
     CheckArgs, Cli, Color, Command, DataFormat, DocsArgs, Format, GraphArgs, GraphFormat, InitArgs,
-    ManArgs, PortsArgs, ProtocolArg, RenderArgs, ReportArgs, TargetArg, TemplatesArgs, Verbosity,
+    ManArgs, PortsArgs, ProtocolArg, RenderArgs, ReportArgs, SpecArg, TargetArg, TemplatesArgs,
+    Verbosity,
 };
 use platgen::check::{self, Outcome};
 use platgen::diag::{self, Counts};
@@ -213,6 +214,15 @@ fn summary(source: &SourceFile, outcome: &Outcome, deny_warnings: bool) -> Strin
             source.name(),
             plural(platform.services.len(), "service")
         );
+        match outcome.environments.as_slice() {
+            [] => {}
+            [one] => {
+                let _ = write!(line, ", and environment {one}");
+            }
+            all => {
+                let _ = write!(line, ", and environments {}", all.join(", "));
+            }
+        }
         if counts.warnings > 0 {
             let _ = write!(line, "; {counts}");
             if deny_warnings {
@@ -233,7 +243,15 @@ fn run_check(args: &CheckArgs, v: Verbosity) -> Result<ExitCode> {
         match read_spec(path) {
             Ok((name, bytes)) => {
                 let started = Instant::now();
-                let checked = check::check_bytes(&name, &bytes);
+                let checked =
+                    match check::check_bytes_in(&name, &bytes, environments(args.env.as_deref())) {
+                        Ok(checked) => checked,
+                        Err(unknown) => {
+                            eprintln!("platgen: error: {name}: {unknown}");
+                            unreadable += 1;
+                            continue;
+                        }
+                    };
                 if v.verbose {
                     eprintln!(
                         "platgen: {name}: {} rules in {:.1} ms",
@@ -303,9 +321,10 @@ fn spec_name(name: &str) -> String {
 /// Reads and checks the spec of a command that only reads it (`ports`,
 /// `graph`, `docs`): errors are printed and stop the command; warnings are
 /// `check`'s business and printed only with `--verbose`.
-fn validated(path: &Path, v: Verbosity) -> Result<Result<(String, Platform), ExitCode>> {
+fn validated(arg: &SpecArg, v: Verbosity) -> Result<Result<(String, Platform), ExitCode>> {
+    let path = arg.spec.as_path();
     let (name, bytes) = read_spec(path)?;
-    let (source, outcome) = check::check_bytes(&name, &bytes);
+    let (source, outcome) = checked_in(&name, &bytes, arg.env.as_deref())?;
     if outcome.has_errors() {
         let shown: Vec<diag::Diagnostic> = outcome
             .diagnostics
@@ -340,6 +359,21 @@ fn validated(path: &Path, v: Verbosity) -> Result<Result<(String, Platform), Exi
     Ok(Ok((name, platform)))
 }
 
+/// What `--env` asks to check besides the platform: that environment, or
+/// all of them.
+fn environments(env: Option<&str>) -> check::Environments<'_> {
+    env.map_or(check::Environments::All, check::Environments::Only)
+}
+
+/// Checks a spec for a command that uses one platform: the platform itself,
+/// or with `--env NAME` the platform and that environment, whose platform
+/// it builds. An environment the spec does not define is a usage error.
+fn checked_in(name: &str, bytes: &[u8], env: Option<&str>) -> Result<(SourceFile, Outcome)> {
+    let which = env.map_or(check::Environments::None, check::Environments::Only);
+    check::check_bytes_in(name, bytes, which)
+        .map_err(|unknown| anyhow::anyhow!("{name}: {unknown}"))
+}
+
 /// The platform as `--phase ID` leaves it, or all of it.
 fn select_phase(full: &Platform, phase: Option<&str>, source: &SourceFile) -> Result<Platform> {
     let Some(id) = phase else {
@@ -361,7 +395,7 @@ fn select_phase(full: &Platform, phase: Option<&str>, source: &SourceFile) -> Re
 
 fn run_render(args: &RenderArgs, v: Verbosity) -> Result<ExitCode> {
     let (name, bytes) = read_spec(&args.spec.spec)?;
-    let (source, outcome) = check::check_bytes(&name, &bytes);
+    let (source, outcome) = checked_in(&name, &bytes, args.spec.env.as_deref())?;
     drop(bytes); // the source holds the text; a large spec need not be kept twice
     if !outcome.diagnostics.is_empty() {
         report_to_stderr(&source, &outcome.diagnostics, &args.report);
@@ -404,7 +438,10 @@ fn run_render(args: &RenderArgs, v: Verbosity) -> Result<ExitCode> {
         }
     }
     let options = render::Options {
-        spec_name: spec_name(&name),
+        spec_name: match &args.spec.env {
+            Some(env) => format!("{} (environment {env})", spec_name(&name)),
+            None => spec_name(&name),
+        },
         targets: targets.clone(),
     };
     let files = render::render(&platform, &engine, &options)?;
@@ -487,12 +524,16 @@ fn report_drift(
         eprintln!("extra (no longer generated): {}", out.join(path).display());
     }
     eprintln!(
-        "{} is out of date: {} changed, {} missing, {} extra; run `platgen render {} --out {}` and commit the result",
+        "{} is out of date: {} changed, {} missing, {} extra; run `platgen render {}{} --out {}` and commit the result",
         out.display(),
         drift.changed.len(),
         drift.missing.len(),
         drift.extra.len(),
         args.spec.spec.display(),
+        args.spec
+            .env
+            .as_ref()
+            .map_or_else(String::new, |e| format!(" --env {e}")),
         out.display()
     );
     Ok(ExitCode::from(EXIT_PROBLEMS))
@@ -550,7 +591,7 @@ fn note_empty_targets(
 }
 
 fn run_ports(args: &PortsArgs, v: Verbosity) -> Result<ExitCode> {
-    let (_, platform) = match validated(&args.spec.spec, v)? {
+    let (_, platform) = match validated(&args.spec, v)? {
         Ok(found) => found,
         Err(code) => return Ok(code),
     };
@@ -593,7 +634,7 @@ fn run_ports(args: &PortsArgs, v: Verbosity) -> Result<ExitCode> {
 }
 
 fn run_graph(args: &GraphArgs, v: Verbosity) -> Result<ExitCode> {
-    let (_, platform) = match validated(&args.spec.spec, v)? {
+    let (_, platform) = match validated(&args.spec, v)? {
         Ok(found) => found,
         Err(code) => return Ok(code),
     };
@@ -605,7 +646,7 @@ fn run_graph(args: &GraphArgs, v: Verbosity) -> Result<ExitCode> {
 }
 
 fn run_docs(args: &DocsArgs, v: Verbosity) -> Result<ExitCode> {
-    let (name, platform) = match validated(&args.spec.spec, v)? {
+    let (name, platform) = match validated(&args.spec, v)? {
         Ok(found) => found,
         Err(code) => return Ok(code),
     };
@@ -631,8 +672,12 @@ fn run_docs(args: &DocsArgs, v: Verbosity) -> Result<ExitCode> {
             Some(diff) => {
                 print_out(&diff)?;
                 eprintln!(
-                    "{shown} is out of date; run `platgen docs {} --out {shown}` and commit the result",
-                    args.spec.spec.display()
+                    "{shown} is out of date; run `platgen docs {}{} --out {shown}` and commit the result",
+                    args.spec.spec.display(),
+                    args.spec
+                        .env
+                        .as_ref()
+                        .map_or_else(String::new, |e| format!(" --env {e}"))
                 );
                 ExitCode::from(EXIT_PROBLEMS)
             }

@@ -44,6 +44,7 @@ pub mod unknown_auth;
 pub mod unknown_connection;
 pub mod unknown_consumer;
 pub mod unknown_dependency;
+pub mod unknown_override;
 pub mod unknown_phase;
 pub mod unknown_port;
 pub mod unknown_receiver;
@@ -55,7 +56,7 @@ pub use context::Context;
 use crate::diag::{self, Diagnostic, Rule};
 use crate::model::Platform;
 use crate::source::SourceFile;
-use crate::spec::{self, Spec};
+use crate::spec::{self, Spec, environment};
 
 type Check = fn(&Context, &mut Vec<Diagnostic>);
 
@@ -67,6 +68,7 @@ const CHECKS: &[(&Rule, Check)] = &[
     (&secret_in_env::RULE, secret_in_env::check),
     (&unknown_phase::RULE, unknown_phase::check),
     (&duplicate_phase::RULE, duplicate_phase::check),
+    (&unknown_override::RULE, unknown_override::check),
     (&port_conflict::RULE, port_conflict::check),
     (&invalid_port::RULE, invalid_port::check),
     (&port_outside_range::RULE, port_outside_range::check),
@@ -137,6 +139,8 @@ pub struct Outcome {
     pub diagnostics: Vec<Diagnostic>,
     /// The validated platform, when no diagnostic is an error.
     pub platform: Option<Platform>,
+    /// The environments checked besides the platform, in file order.
+    pub environments: Vec<String>,
 }
 
 impl Outcome {
@@ -145,39 +149,120 @@ impl Outcome {
     }
 }
 
-/// Parses and checks one spec source: the whole of `platgen check`.
+/// Which environments a check covers besides the platform itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environments<'a> {
+    /// The platform alone.
+    None,
+    /// The platform and every environment (`platgen check`); the platform
+    /// built is the one without environments.
+    All,
+    /// The platform and this one environment; the platform built is the
+    /// environment's (`render --env NAME`).
+    Only(&'a str),
+}
+
+/// Parses and checks one spec source: the whole of `platgen check`, which
+/// covers the platform and every environment.
 pub fn check(source: &SourceFile) -> Outcome {
+    match check_in(source, Environments::All) {
+        Ok(outcome) => outcome,
+        Err(_) => unreachable!("checking every environment names none"),
+    }
+}
+
+/// Parses and checks one spec source, with the environments `which`
+/// covers applied one at a time.
+///
+/// A problem an environment brings is reported once, with a note naming
+/// the environments that have it; one the platform has already is not
+/// repeated. Since every value of an applied spec keeps its span, a
+/// problem an environment's change causes points at that change.
+pub fn check_in(
+    source: &SourceFile,
+    which: Environments,
+) -> Result<Outcome, environment::UnknownEnvironment> {
     let parsed = spec::parse(source);
     let mut diagnostics = parsed.problems;
     let mut platform = None;
+    let mut checked = Vec::new();
     if let Some(spec) = parsed.spec {
+        let names: Vec<&str> = match which {
+            Environments::None => Vec::new(),
+            Environments::All => environment::names(&spec).collect(),
+            Environments::Only(name) => {
+                environment::find(&spec, name)?;
+                vec![name]
+            }
+        };
         diagnostics.extend(run_rules(&spec));
+        let mut applied = None;
+        let mut brought: Vec<(Diagnostic, Vec<&str>)> = Vec::new();
+        checked = names.iter().map(|n| (*n).to_owned()).collect();
+        for name in names {
+            let env_spec = environment::apply(&spec, name)?;
+            for d in run_rules(&env_spec) {
+                if diagnostics.contains(&d) {
+                    continue;
+                }
+                match brought.iter_mut().find(|(seen, _)| *seen == d) {
+                    Some((_, envs)) => envs.push(name),
+                    None => brought.push((d, vec![name])),
+                }
+            }
+            if which == Environments::Only(name) {
+                applied = Some(env_spec);
+            }
+        }
+        for (d, envs) in brought {
+            let list: Vec<String> = envs.iter().map(|e| format!("`{e}`")).collect();
+            let note = if list.len() == 1 {
+                format!("in environment {}", list[0])
+            } else {
+                format!("in environments {}", list.join(", "))
+            };
+            diagnostics.push(d.with_note(note));
+        }
         if !diagnostics.iter().any(Diagnostic::is_error) {
-            platform = Some(Platform::from_spec(&spec));
+            platform = Some(Platform::from_spec(applied.as_ref().unwrap_or(&spec)));
         }
     }
     diag::sort(&mut diagnostics);
-    Outcome {
+    Ok(Outcome {
         diagnostics,
         platform,
-    }
+        environments: checked,
+    })
 }
 
 /// Checks raw bytes (a file as read from disk), reporting text that is not
 /// UTF-8 as a located problem.
 pub fn check_bytes(name: &str, bytes: &[u8]) -> (SourceFile, Outcome) {
+    match check_bytes_in(name, bytes, Environments::All) {
+        Ok(checked) => checked,
+        Err(_) => unreachable!("checking every environment names none"),
+    }
+}
+
+/// [`check_bytes`] with the environments `which` covers.
+pub fn check_bytes_in(
+    name: &str,
+    bytes: &[u8],
+    which: Environments,
+) -> Result<(SourceFile, Outcome), environment::UnknownEnvironment> {
     let (source, not_utf8) = spec::source_from_bytes(name, bytes);
     if let Some(d) = not_utf8 {
-        return (
+        return Ok((
             source,
             Outcome {
                 diagnostics: vec![d],
                 platform: None,
+                environments: Vec::new(),
             },
-        );
+        ));
     }
-    let outcome = check(&source);
-    (source, outcome)
+    let outcome = check_in(&source, which)?;
+    Ok((source, outcome))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! [`rules::yaml_limits`]), then the schema pass ([`schema`]) for duplicate and
 //! unknown keys, missing keys, wrong types and invalid values.
 
+pub mod environment;
 pub mod rules;
 pub mod schema;
 pub mod types;

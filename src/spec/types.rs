@@ -51,6 +51,57 @@ pub struct Spec {
     /// credentials, which addresses it trusts, and its Admin API.
     #[serde(default)]
     pub gateway: Option<Spanned<GatewaySettings>>,
+    /// Deployment environments (`dev`, `staging`, `prod`, ...), by name: what
+    /// each changes of the platform above. `platgen render --env NAME`
+    /// renders the platform with one applied; `platgen check` checks the
+    /// platform and every environment.
+    #[serde(default)]
+    pub environments: IndexMap<Spanned<String>, Spanned<Environment>>,
+}
+
+/// What one environment changes of the platform. Everything it does not
+/// name stays as the platform says.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    /// The public host name in this environment (replaces `domain`).
+    #[serde(default)]
+    pub domain: Option<Spanned<String>>,
+    /// Changes to services, by the name of a service of the platform.
+    #[serde(default)]
+    pub services: IndexMap<Spanned<String>, Spanned<ServiceOverride>>,
+}
+
+/// What an environment changes of one service. Each key replaces the
+/// service's own; `env` and `ports` change only the entries they name.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceOverride {
+    /// The whole image reference, e.g. `ghcr.io/acme/api:2.0.0-rc1`.
+    #[serde(default)]
+    pub image: Option<Spanned<String>>,
+    /// Only the image's tag, e.g. `1.4.2`: the repository stays (a digest
+    /// of the platform's image is dropped).
+    #[serde(default)]
+    pub tag: Option<Spanned<String>>,
+    /// How many instances to run: a fixed count, in place of the service's
+    /// `autoscale` too.
+    #[serde(default)]
+    pub replicas: Option<Spanned<u32>>,
+    /// Horizontal autoscaling, in place of the service's whole `autoscale`
+    /// and of its `replicas`.
+    #[serde(default)]
+    pub autoscale: Option<Spanned<Autoscale>>,
+    /// CPU and memory for one instance (replaces the whole `resources`).
+    #[serde(default)]
+    pub resources: Option<Spanned<Resources>>,
+    /// Environment variables to set or change; the others stay.
+    #[serde(default)]
+    pub env: IndexMap<Spanned<String>, Spanned<Text>>,
+    /// Published host ports, by port name: `{http: 8080}` publishes the
+    /// port named `http` on host port 8080 (or a range `"low-high"`).
+    #[serde(default)]
+    pub ports: IndexMap<Spanned<String>, Spanned<PortNumber>>,
 }
 
 /// Platform-wide port policy.

@@ -5,6 +5,7 @@ mod check;
 mod cli;
 mod commands;
 mod configs;
+mod environments;
 mod findings;
 mod gateway;
 mod generated;

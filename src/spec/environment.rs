@@ -1,0 +1,162 @@
+//! Environments: a spec with one environment's changes applied is another
+//! spec, in which every value keeps the span of the place that wrote it.
+//!
+//! A value an environment changes points into that environment's section of
+//! the file; everything else points where the platform wrote it. So a rule
+//! that runs over the applied spec locates a mistake of the environment in
+//! the environment, and the other party of a conflict where it stands.
+//!
+//! Names an environment gets wrong (a service or a port that does not
+//! exist) are the business of the `unknown-override` rule, which reads the
+//! platform itself; [`apply`] passes over them.
+
+use crate::suggest;
+
+use super::{Environment, Spanned, Spec};
+
+/// The names of the environments, in file order.
+pub fn names(spec: &Spec) -> impl Iterator<Item = &str> {
+    spec.environments.keys().map(|k| k.value.as_str())
+}
+
+/// An environment a command asked for that the spec does not define.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownEnvironment {
+    pub name: String,
+    pub known: Vec<String>,
+}
+
+impl std::fmt::Display for UnknownEnvironment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.known.is_empty() {
+            return write!(
+                f,
+                "--env {}: the spec defines no environments (add an `environments:` section)",
+                self.name
+            );
+        }
+        write!(f, "no environment `{}`", self.name)?;
+        if let Some(hint) = suggest::did_you_mean(&self.name, self.known.iter().map(String::as_str))
+        {
+            write!(f, "; {hint}")?;
+        }
+        write!(f, " (the environments are {})", self.known.join(", "))
+    }
+}
+
+impl std::error::Error for UnknownEnvironment {}
+
+/// The environment `name` of `spec`.
+pub fn find<'s>(spec: &'s Spec, name: &str) -> Result<&'s Environment, UnknownEnvironment> {
+    spec.environments
+        .get(name)
+        .map(|e| &e.value)
+        .ok_or_else(|| UnknownEnvironment {
+            name: name.to_owned(),
+            known: names(spec).map(str::to_owned).collect(),
+        })
+}
+
+/// `image` with its tag (and any digest) replaced by `tag`.
+pub fn with_tag(image: &str, tag: &str) -> String {
+    let name = image.split_once('@').map_or(image, |(name, _)| name);
+    // A colon before the last `/` belongs to a registry's port.
+    let path_start = name.rfind('/').map_or(0, |i| i + 1);
+    let repository = match name[path_start..].rfind(':') {
+        Some(i) => &name[..path_start + i],
+        None => name,
+    };
+    format!("{repository}:{tag}")
+}
+
+/// The spec as environment `name` changes it, with no environments of its
+/// own left.
+pub fn apply(spec: &Spec, name: &str) -> Result<Spec, UnknownEnvironment> {
+    let env = find(spec, name)?;
+    let mut out = spec.clone();
+    out.environments.clear();
+    if let Some(domain) = &env.domain {
+        out.domain = Some(domain.clone());
+    }
+    for (service_name, changes) in &env.services {
+        let Some(service) = out.services.get_mut(service_name.value.as_str()) else {
+            continue;
+        };
+        let (service, changes) = (&mut service.value, &changes.value);
+        if let Some(image) = &changes.image {
+            service.image = image.clone();
+        }
+        if let Some(tag) = &changes.tag {
+            service.image = Spanned::new(with_tag(&service.image.value, &tag.value), tag.span);
+        }
+        // Each of `replicas` and `autoscale` says how the count is decided,
+        // so one the environment sets replaces the other the platform set.
+        if let Some(replicas) = &changes.replicas {
+            service.replicas = Some(replicas.clone());
+            service.autoscale = None;
+        }
+        if let Some(autoscale) = &changes.autoscale {
+            if changes.replicas.is_none() {
+                service.replicas = None;
+            }
+            service.autoscale = Some(autoscale.clone());
+        }
+        if let Some(resources) = &changes.resources {
+            service.resources = Some(resources.clone());
+        }
+        for (key, value) in &changes.env {
+            // A variable the platform sets keeps its place in the order
+            // and takes the environment's value; a new one comes last.
+            service.env.insert(key.clone(), value.clone());
+        }
+        for (port_name, host) in &changes.ports {
+            for port in &mut service.ports {
+                if port
+                    .value
+                    .name
+                    .as_ref()
+                    .is_some_and(|n| n.value == port_name.value)
+                {
+                    port.value.host = Some(host.clone());
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tag_replaces_the_tag_and_any_digest_but_not_a_registry_port() {
+        assert_eq!(with_tag("nginx:1.27", "1.28"), "nginx:1.28");
+        assert_eq!(with_tag("nginx", "1.28"), "nginx:1.28");
+        assert_eq!(
+            with_tag("registry.local:5000/team/api", "2.0"),
+            "registry.local:5000/team/api:2.0"
+        );
+        assert_eq!(
+            with_tag("registry.local:5000/team/api:1.0@sha256:abc", "2.0"),
+            "registry.local:5000/team/api:2.0"
+        );
+    }
+
+    #[test]
+    fn an_unknown_environment_names_the_closest_and_lists_them() {
+        let e = UnknownEnvironment {
+            name: "prdo".into(),
+            known: vec!["dev".into(), "staging".into(), "prod".into()],
+        };
+        assert_eq!(
+            e.to_string(),
+            "no environment `prdo`; did you mean `prod`? (the environments are dev, staging, prod)"
+        );
+        let none = UnknownEnvironment {
+            name: "prod".into(),
+            known: vec![],
+        };
+        assert!(none.to_string().contains("defines no environments"));
+    }
+}
