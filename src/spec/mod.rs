@@ -80,7 +80,57 @@ pub fn source_from_bytes(name: &str, bytes: &[u8]) -> (SourceFile, Option<Diagno
     }
 }
 
-fn yaml_diagnostic(p: YamlProblem) -> Diagnostic {
+/// The parser's words for a line indented otherwise than the lines around
+/// it expect.
+const INDENTATION_WORDS: &[&str] = &[
+    "mapping values are not allowed in this context",
+    "did not find expected '-' indicator",
+    "did not find expected key",
+];
+
+/// For a syntax error that reads like wrong indentation: the help that says
+/// so, and the line before (where the mistake often is), with both
+/// indentations.
+fn indentation_hint(source: &SourceFile, at: Span) -> Option<(String, Option<(Span, String)>)> {
+    let text = source.text();
+    let start = text[..at.start.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let indent = |line: &str| line.len() - line.trim_start_matches(' ').len();
+    let this = indent(&text[start..]);
+    // The nearest line above with content (not blank, not only a comment).
+    let mut end = start.checked_sub(1)?;
+    let before = loop {
+        let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+        let line = &text[line_start..end];
+        let content = line.trim_start_matches(' ');
+        if !content.trim().is_empty() && !content.starts_with('#') {
+            break Some((line_start, line));
+        }
+        if line_start == 0 {
+            break None;
+        }
+        end = line_start - 1;
+    };
+    let help = "this reads like wrong indentation: the keys of one mapping, and the `-` of one list, start in the same column, and what belongs to a key is indented further than the key".to_owned();
+    let line = source.line_col(start).line;
+    let label = before.map(|(line_start, text)| {
+        let shown = indent(text);
+        let content = text[shown..].trim_end();
+        let span = Span::new(line_start + shown, line_start + shown + content.len());
+        (
+            span,
+            format!("indented {shown} spaces; line {line} is indented {this}"),
+        )
+    });
+    Some((help, label))
+}
+
+fn yaml_diagnostic(source: &SourceFile, p: YamlProblem) -> Diagnostic {
+    let indentation = (p.kind == YamlProblemKind::Syntax
+        && INDENTATION_WORDS.iter().any(|w| p.message.contains(w)))
+    .then(|| indentation_hint(source, p.span))
+    .flatten();
     let rule = match p.kind {
         YamlProblemKind::Limit => &rules::yaml_limits::RULE,
         YamlProblemKind::Syntax | YamlProblemKind::Shape => &rules::yaml_syntax::RULE,
@@ -92,6 +142,12 @@ fn yaml_diagnostic(p: YamlProblem) -> Diagnostic {
     });
     if let Some(help) = p.help {
         d = d.with_help(help);
+    }
+    if let Some((help, before)) = indentation {
+        d = d.with_help(help);
+        if let Some((span, label)) = before {
+            d = d.with_secondary(span, label);
+        }
     }
     if let Some(defined) = p.defined_at {
         d = d.with_secondary(defined, "the anchor is defined here");
@@ -141,7 +197,7 @@ fn parse_with(source: &SourceFile, committed: Option<&SchemaPair>) -> Parsed {
         Err(p) => {
             return Parsed {
                 spec: None,
-                problems: vec![yaml_diagnostic(p)],
+                problems: vec![yaml_diagnostic(source, p)],
             };
         }
     };
@@ -169,14 +225,34 @@ fn parse_with(source: &SourceFile, committed: Option<&SchemaPair>) -> Parsed {
             problems,
         };
     }
-    let typed = match yaml::from_tree::<Spec>(source, &tree) {
+    // `x-` keys are the user's (anchors to merge from): the schema admits
+    // them, and the typed spec never sees them.
+    // (A copy without them only where there are any.)
+    let without_extensions = match &tree.value {
+        yaml::Value::Map(entries) if entries.iter().any(|(k, _)| k.text.starts_with("x-")) => {
+            Some(yaml::Node {
+                value: yaml::Value::Map(
+                    entries
+                        .iter()
+                        .filter(|(k, _)| !k.text.starts_with("x-"))
+                        .cloned()
+                        .collect(),
+                ),
+                text: tree.text.clone(),
+                span: tree.span,
+            })
+        }
+        _ => None,
+    };
+    let typed_tree = without_extensions.as_ref().unwrap_or(&tree);
+    let typed = match yaml::from_tree::<Spec>(source, typed_tree) {
         Err(_) if second_look(&mut problems) && !only_duplicates(&problems) => {
             return Parsed {
                 spec: None,
                 problems,
             };
         }
-        Err(_) => yaml::from_tree::<Spec>(source, &tree),
+        Err(_) => yaml::from_tree::<Spec>(source, typed_tree),
         ok => ok,
     };
     match typed {
@@ -185,7 +261,7 @@ fn parse_with(source: &SourceFile, committed: Option<&SchemaPair>) -> Parsed {
             problems,
         },
         Err(p) => {
-            problems.push(yaml_diagnostic(p));
+            problems.push(yaml_diagnostic(source, p));
             Parsed {
                 spec: None,
                 problems,

@@ -104,6 +104,9 @@ struct SchemaNode {
     all_types: Vec<Ty>,
     properties: Option<Vec<(String, usize)>>,
     additional: Option<Additional>,
+    /// The literal prefixes of `patternProperties` (`^x-`): keys with one
+    /// are allowed, whatever their value.
+    prefixes: Vec<String>,
     required: Vec<String>,
     min_items: Option<u64>,
     max_items: Option<u64>,
@@ -206,6 +209,14 @@ impl<'j> Compiler<'j> {
                     .map(|(k, v)| (k.clone(), self.compile(v)))
                     .collect(),
             );
+        }
+        if let Some(patterns) = o.get("patternProperties").and_then(Json::as_object) {
+            node.prefixes = patterns
+                .keys()
+                .filter_map(|p| p.strip_prefix('^'))
+                .filter(|p| !p.contains(|c: char| "\\.[](){}|*+?^$".contains(c)))
+                .map(str::to_owned)
+                .collect();
         }
         node.additional = match o.get("additionalProperties") {
             Some(extra @ Json::Object(_)) => Some(Additional::Schema(self.compile(extra))),
@@ -375,6 +386,30 @@ impl Path<'_> {
     }
 }
 
+/// An entry named like one of an entry's own keys (a service `env`) is
+/// most often that key of the entry before it, indented too little: the
+/// first problem found in it says so, at its key.
+fn too_little_indented(found: &mut [Diagnostic], name: &str, previous: Option<&Node>) {
+    let Some(first) = found.iter_mut().min_by_key(|d| d.primary.span.start) else {
+        return;
+    };
+    first.help = Some(match previous {
+        Some(entry) => format!(
+            "did you mean `{name}` as a key of `{}`? Every entry here can have a key `{name}`, so it is probably indented too little",
+            entry.text
+        ),
+        None => format!(
+            "every entry here can have a key `{name}`, so it is probably indented too little"
+        ),
+    });
+    if let Some(entry) = previous {
+        first.secondary.push(crate::diag::Label {
+            span: entry.span,
+            message: "the entry it probably belongs to".to_owned(),
+        });
+    }
+}
+
 struct Validator<'a> {
     source: &'a SourceFile,
     schema: &'a Compiled,
@@ -454,6 +489,11 @@ impl<'a> Validator<'a> {
                 "write a list: `[{}]`",
                 self.source.slice(node.span)
             ));
+        } else if node.value == Value::Null
+            && expected.contains(&"string")
+            && matches!(path, Path::Key(Path::Key(_, "env"), _))
+        {
+            d = d.with_help("write `\"\"` for an empty string");
         } else if node.value == Value::Null && expected.contains(&"array") {
             d = d.with_help("write `[]` for an empty list, or remove the key");
         } else if node.value == Value::Null && expected.contains(&"object") {
@@ -580,6 +620,14 @@ impl<'a> Validator<'a> {
         Some(&key.text)
     }
 
+    /// Whether the mappings `id` describes have a key `name` of their own.
+    fn is_key_of(&self, id: usize, name: &str) -> bool {
+        self.node(id)
+            .properties
+            .as_ref()
+            .is_some_and(|p| p.iter().any(|(k, _)| k == name))
+    }
+
     fn check_object(
         &mut self,
         node: &Node,
@@ -596,10 +644,12 @@ impl<'a> Validator<'a> {
             seen_many.reserve(entries.len());
         }
         let mut misspelt: Vec<&str> = Vec::new();
+        let mut previous: Option<&Node> = None;
         for (key, value) in entries {
             let Some(name) = self.key_text(key, path) else {
                 continue;
             };
+            let previous = previous.replace(key);
             let first = if many {
                 seen_many.get(name).copied()
             } else {
@@ -627,7 +677,17 @@ impl<'a> Validator<'a> {
             if let Some(prop) = properties.and_then(|p| p.iter().find(|(k, _)| k == name)) {
                 self.check(value, prop.1, &here, key.span);
             } else if let Some(Additional::Schema(extra)) = schema.additional {
+                let before = self.out.len();
                 self.check(value, extra, &here, key.span);
+                // A real entry named like a key (a service `gateway`) has
+                // keys of an entry itself.
+                let entry_like = matches!(&value.value, Value::Map(inner)
+                    if inner.iter().any(|(k, _)| self.is_key_of(extra, &k.text)));
+                if self.out.len() > before && self.is_key_of(extra, name) && !entry_like {
+                    too_little_indented(&mut self.out[before..], name, previous);
+                }
+            } else if schema.prefixes.iter().any(|p| name.starts_with(p.as_str())) {
+                // An extension key (`x-...`), for anchors: anything goes.
             } else if properties.is_some() || schema.additional == Some(Additional::Forbidden) {
                 let known: Vec<&str> = properties
                     .map(|p| p.iter().map(|(k, _)| k.as_str()).collect())
@@ -743,6 +803,7 @@ mod tests {
         "format",
         "properties",
         "additionalProperties",
+        "patternProperties",
         "required",
         "items",
         "prefixItems",

@@ -12,9 +12,13 @@ use super::yaml::Spanned;
 
 /// A platform: its services, the phases they are rolled out in, and the
 /// policies that every service must respect.
+///
+/// Top-level keys that start with `x-` are ignored, as docker-compose
+/// ignores them: they hold YAML anchors for the services to merge in
+/// (`<<: *defaults`).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "platgen platform spec")]
+#[schemars(title = "platgen platform spec", extend("patternProperties" = {"^x-": {}}))]
 pub struct Spec {
     /// The platform's name: the docker-compose project name, the Kubernetes
     /// namespace and the `app.kubernetes.io/part-of` label. A DNS-1123 label
@@ -369,7 +373,7 @@ pub struct Port {
 }
 
 /// Where a volume is mounted, and how large its claim is.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, JsonSchema)]
 #[serde(untagged)]
 pub enum VolumeSpec {
     /// The mount path.
@@ -387,6 +391,52 @@ pub struct VolumeDetail {
     /// The storage the Kubernetes volume claim requests, e.g. `20Gi`.
     #[serde(default)]
     pub size: Option<Spanned<String>>,
+}
+
+/// Reads a value written either as a string or as a mapping, as serde's
+/// `untagged` would, but straight from the deserializer: `untagged` buffers
+/// the value first, and the buffered copy has lost the spans that the
+/// mapping's `Spanned` fields need.
+struct TextOrMapping<T, M> {
+    text: fn(String) -> T,
+    mapping: fn(M) -> T,
+    expecting: &'static str,
+}
+
+impl<'de, T, M: Deserialize<'de>> serde::de::Visitor<'de> for TextOrMapping<T, M> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(self.expecting)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
+        Ok((self.text)(v.to_owned()))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        M::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(self.mapping)
+    }
+}
+
+impl<'de> Deserialize<'de> for VolumeSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TextOrMapping {
+            text: VolumeSpec::Path,
+            mapping: VolumeSpec::Detailed,
+            expecting: "a mount path, or a mapping with `path` and `size`",
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TextOrMapping {
+            text: SecretRef::Name,
+            mapping: SecretRef::Detailed,
+            expecting: "a secret name, or a mapping with `secret`",
+        })
+    }
 }
 
 impl VolumeSpec {
@@ -407,7 +457,7 @@ impl VolumeSpec {
 }
 
 /// Which secret a variable comes from.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, JsonSchema)]
 #[serde(untagged)]
 pub enum SecretRef {
     /// The secret's name.

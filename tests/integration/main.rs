@@ -7,6 +7,7 @@ mod commands;
 mod configs;
 mod environments;
 mod findings;
+mod friction;
 mod gateway;
 mod generated;
 mod kill;

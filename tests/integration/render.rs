@@ -397,9 +397,9 @@ fn check_service_manifest(
     use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
     use k8s_openapi::api::batch::v1::{CronJob, Job, JobSpec};
     use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, PodTemplateSpec, Service};
-    use platgen::model::{JOB_BACKOFF_LIMIT, JOB_TTL_SECONDS};
     use k8s_openapi::api::networking::v1::NetworkPolicy;
     use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+    use platgen::model::{JOB_BACKOFF_LIMIT, JOB_TTL_SECONDS};
     use platgen::spec::{Strategy, WorkloadKind};
 
     // Kubernetes gives a Job's pods a selector of its own making.
