@@ -107,7 +107,13 @@ fn service(out: &mut String, i: usize, n: usize) {
     );
     out.push_str("    ports:\n");
     let host = FIRST_HOST_PORT + i;
-    if host <= LAST_HOST_PORT {
+    if host <= LAST_HOST_PORT && i.is_multiple_of(8) {
+        // Behind the gateway: published for the host only.
+        let _ = writeln!(
+            out,
+            "      - {{name: http, host: {host}, container: 8080, bind: 127.0.0.1}}"
+        );
+    } else if host <= LAST_HOST_PORT {
         let _ = writeln!(out, "      - {{name: http, host: {host}, container: 8080}}");
     } else {
         out.push_str("      - {name: http, container: 8080}\n");

@@ -11,6 +11,7 @@ pub mod diag;
 pub mod docs;
 pub mod duration;
 pub mod emit;
+pub mod exposure;
 pub mod graph;
 pub mod init;
 pub mod model;

@@ -15,10 +15,11 @@ use indexmap::IndexMap;
 use crate::check::Context;
 use crate::check::context::{PortFacts, PortRange, Resolved, ServiceFacts};
 use crate::duration;
+use crate::exposure;
 use crate::quantity;
 use crate::spec::{
-    self, AdminApi, AlertSeverity, Cors, JwtAlgorithm, PortRef, Probe, Protocol, SecretDelivery,
-    SecretDetail, SecretRef, Spanned, Spec, Strategy, WorkloadKind,
+    self, AdminApi, AlertSeverity, Cors, Exposure, JwtAlgorithm, PortRef, Probe, Protocol,
+    SecretDelivery, SecretDetail, SecretRef, Spanned, Spec, Strategy, WorkloadKind,
 };
 
 /// The whole platform.
@@ -381,6 +382,10 @@ pub struct Port {
     pub container: PortRange,
     pub protocol: Protocol,
     pub bind: Option<String>,
+    /// Reachable from outside the platform (`expose`, defaults applied):
+    /// routes may lead to it and compose publishes it on `bind`; an
+    /// internal port is published on loopback only.
+    pub public: bool,
 }
 
 /// A port reference resolved to the container port it means.
@@ -692,6 +697,11 @@ fn service(s: &ServiceFacts) -> Service {
                     container,
                     protocol: p.protocol,
                     bind: p.spec.bind.as_ref().map(|b| b.value.clone()),
+                    public: exposure::exposure(
+                        &svc.image.value,
+                        p.name(),
+                        p.spec.expose.as_ref().map(|e| e.value),
+                    ) == Exposure::Public,
                 }
             })
             .collect(),

@@ -72,7 +72,11 @@ impl PortMap {
                     host: p.host,
                     container: p.container,
                     protocol: p.protocol,
-                    bind: p.bind.clone(),
+                    // Where compose really publishes it: an internal port on
+                    // loopback.
+                    bind: p.bind.clone().or_else(|| {
+                        (!p.public).then(|| crate::render::compose::INTERNAL_ADDRESS.to_owned())
+                    }),
                     phase: platform.phased.then(|| platform.phases[s.phase].id.clone()),
                 });
             }

@@ -14,7 +14,9 @@ pub mod duplicate_phase;
 pub mod duplicate_setting;
 pub mod env_name;
 pub mod exposed_admin;
+pub mod gateway_bypass;
 pub mod gateway_without_route;
+pub mod internal_port;
 pub mod invalid_autoscale;
 pub mod invalid_health;
 pub mod invalid_image;
@@ -95,6 +97,8 @@ const CHECKS: &[(&Rule, Check)] = &[
     (&unknown_consumer::RULE, unknown_consumer::check),
     (&missing_credentials::RULE, missing_credentials::check),
     (&exposed_admin::RULE, exposed_admin::check),
+    (&internal_port::RULE, internal_port::check),
+    (&gateway_bypass::RULE, gateway_bypass::check),
     (&duplicate_setting::RULE, duplicate_setting::check),
     (&invalid_autoscale::RULE, invalid_autoscale::check),
     (&invalid_quantity::RULE, invalid_quantity::check),

@@ -29,6 +29,10 @@
 //!   volume group (`fs_group`) is a supplementary group, as Kubernetes
 //!   adds it. Ports below 1024 need nothing for a non-root process: Docker
 //!   lets every container bind them (`ip_unprivileged_port_start=0`).
+//! - A public port is published on its `bind` address (all addresses by
+//!   default); an internal one (`expose`, a data store's or an admin port
+//!   by default) on 127.0.0.1 only, so the host reaches it and the network
+//!   does not.
 //! - Compose runs one instance of each service: `replicas` and `autoscale`
 //!   are Kubernetes' business, and a published host port can be bound once.
 //! - The services of the roles get the generated configs bind-mounted
@@ -165,9 +169,16 @@ pub fn escape(text: &str) -> String {
     text.replace('$', "$$")
 }
 
+/// Where an internal port is published: the host's loopback address.
+pub const INTERNAL_ADDRESS: &str = "127.0.0.1";
+
 fn port_mapping(port: &Port) -> Option<String> {
     let host = port.host?;
-    let address = match port.bind.as_deref() {
+    let bind = port
+        .bind
+        .as_deref()
+        .or((!port.public).then_some(INTERNAL_ADDRESS));
+    let address = match bind {
         None => String::new(),
         Some(ip) if ip.contains(':') && !ip.starts_with('[') => format!("[{ip}]:"),
         Some(ip) => format!("{ip}:"),

@@ -14,8 +14,9 @@
 //!   PersistentVolumeClaim of its own, `<service>-<volume>`.
 //! - A Service exposes every container port (a range becomes one port per
 //!   number, since Kubernetes has no port ranges); the proxy role's Service
-//!   is a LoadBalancer, the platform's front door; every other one is
-//!   ClusterIP.
+//!   is a LoadBalancer, the platform's front door (unless all its ports are
+//!   internal); every other one is ClusterIP. No route leads to an internal
+//!   port (the `internal-port` rule).
 //! - `health` becomes the readiness probe (httpGet, tcpSocket or exec) and
 //!   the liveness probe, except that an `http` check is only a tcpSocket
 //!   check for liveness (see [`liveness`]); `start_period` becomes a startup
@@ -885,7 +886,9 @@ fn workload(
             })
             .collect(),
         ports: ports(s),
-        service_type: if platform.roles.proxy.as_deref() == Some(s.name.as_str()) {
+        service_type: if platform.roles.proxy.as_deref() == Some(s.name.as_str())
+            && s.ports.iter().any(|p| p.public)
+        {
             "LoadBalancer"
         } else {
             "ClusterIP"

@@ -366,10 +366,33 @@ pub struct Port {
     /// `tcp` (the default) or `udp`. Host ports conflict per protocol.
     #[serde(default)]
     pub protocol: Option<Spanned<Protocol>>,
-    /// The host address to publish on (default: all addresses). Ports on two
+    /// The host address to publish on (default: all addresses for a
+    /// public port, `127.0.0.1` for an internal one). Ports on two
     /// different specific addresses do not conflict.
     #[serde(default)]
     pub bind: Option<Spanned<String>>,
+    /// Who may reach the port from outside the platform. `internal`:
+    /// nothing routes to it, and docker-compose publishes its host port on
+    /// `127.0.0.1` only (developers reach it from their machine, the
+    /// network does not). `public`: routes may lead to it, and its host
+    /// port is published on `bind` (all addresses by default). Default:
+    /// `internal` for every port of a data store (an image such as
+    /// postgres, redis, elasticsearch, rabbitmq, vault, consul; the list is
+    /// in the README) and for ports named `admin`, `management` or `mgmt`;
+    /// `public` otherwise.
+    #[serde(default)]
+    pub expose: Option<Spanned<Exposure>>,
+}
+
+/// Who may reach a port from outside the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Exposure {
+    /// Only the platform's own services (and, under docker-compose, the
+    /// host itself on 127.0.0.1).
+    Internal,
+    /// Anyone the proxy or the published host port serves.
+    Public,
 }
 
 /// Where a volume is mounted, and how large its claim is.

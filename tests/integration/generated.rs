@@ -260,6 +260,11 @@ pub struct GenPort {
     pub host: Option<(u16, u16)>,
     pub container: (u16, u16),
     pub udp: bool,
+    /// `expose: public`, for a data store's routed port.
+    pub public: bool,
+    /// `bind: 127.0.0.1`, for the routed port of a service behind the
+    /// gateway.
+    pub loopback: bool,
 }
 
 /// A service of the built spec, as plain data the faults can change.
@@ -319,6 +324,12 @@ impl GenService {
                 e.push(("container".to_owned(), range_text(p.container)));
                 if p.udp {
                     e.push(("protocol".to_owned(), Node::str("udp")));
+                }
+                if p.loopback {
+                    e.push(("bind".to_owned(), Node::str("127.0.0.1")));
+                }
+                if p.public {
+                    e.push(("expose".to_owned(), Node::str("public")));
                 }
                 Node::Map(e)
             })
@@ -477,6 +488,8 @@ fn role_service(
                 host: (i == 0).then(|| ports_alloc.take(1, 0)),
                 container: (*c, *c),
                 udp: false,
+                public: false,
+                loopback: false,
             })
             .collect(),
         depends_on: Vec::new(),
@@ -540,11 +553,17 @@ fn build(plan: &PlatformPlan) -> GenSpec {
         }
         let name = format!("{}{i}", WORDS[s.word]);
         // The first port is tcp and named: health, metrics and route use it.
+        // A routed port must be public, and one behind the gateway must
+        // not be reachable around it.
+        let host = s.first_published.then(|| alloc.take(1, 1));
         let mut ports = vec![GenPort {
             name: Some("http".into()),
-            host: s.first_published.then(|| alloc.take(1, 1)),
+            host,
             container: (8080, 8080),
             udp: false,
+            public: s.route.is_some()
+                && platgen::exposure::internal_by_default(IMAGES[s.image], Some("http")).is_some(),
+            loopback: s.route.is_some() && s.gateway.is_some() && host.is_some(),
         }];
         let mut container = 9000u16;
         for (j, p) in s.extra_ports.iter().enumerate() {
@@ -555,6 +574,8 @@ fn build(plan: &PlatformPlan) -> GenSpec {
                 host: p.published.then(|| alloc.take(p.len, p.gap)),
                 container: c,
                 udp: p.udp,
+                public: false,
+                loopback: false,
             });
         }
         let earlier = i; // generated services before this one
@@ -935,6 +956,8 @@ fn inject(spec: &mut GenSpec, fault: &Fault) -> Expected {
                 host: Some((host.0, host.0)),
                 container: (19999, 19999),
                 udp: false,
+                public: false,
+                loopback: false,
             });
             // The later of the two in the file is reported, the earlier shown.
             let new = (spec.services[taker].name.clone(), host.0.to_string());
@@ -981,6 +1004,13 @@ fn inject(spec: &mut GenSpec, fault: &Fault) -> Expected {
             let again = format!("{path}/");
             spec.services[second].route = Some(again.clone());
             spec.services[second].gateway = None;
+            // A routed port is public (a data store's would be internal),
+            // and one behind the gateway is published for the host only.
+            for i in [first, second] {
+                let port = &mut spec.services[i].ports[0];
+                port.public = true;
+                port.loopback = port.host.is_some();
+            }
             Expected {
                 rule: "route-collision",
                 primary: (spec.services[second].name.clone(), again.clone()),

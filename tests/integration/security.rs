@@ -589,6 +589,11 @@ fn compose_runs_every_service_as_its_security_says() {
                     Some(ip) => {
                         assert!(mapping.starts_with(&format!("{ip}:")), "{what}: {mapping}");
                     }
+                    // An internal port on loopback only, a public one on
+                    // every address.
+                    None if !p.public => {
+                        assert!(mapping.starts_with("127.0.0.1:"), "{what}: {mapping}");
+                    }
                     None => assert!(
                         mapping.starts_with(&p.host.unwrap().to_string()),
                         "{what}: {mapping}"
