@@ -54,7 +54,7 @@ use serde::Serialize;
 
 use super::network_policy::{self, Policy, PolicyPort};
 use super::nginx::{self, Flavour};
-use super::traffic::{self, Edge};
+use super::traffic;
 use super::wiring::{self, Mount, role};
 use super::{Engine, TemplateError, kong, prometheus};
 use crate::duration;
@@ -845,7 +845,7 @@ fn workload(
     platform: &Platform,
     mounts: &[Mount],
     configs: &[(String, String)],
-    edges: &[Edge],
+    edges: &traffic::ByService<'_>,
     s: &Service,
 ) -> Workload {
     Workload {
@@ -976,7 +976,8 @@ pub fn render(
     engine: &Engine,
 ) -> Result<Vec<(String, String)>, TemplateError> {
     let mounts = wiring::mounts(platform);
-    let edges = traffic::edges(platform);
+    let all_edges = traffic::edges(platform);
+    let edges = traffic::ByService::new(&all_edges);
     let mut files = configs(platform, engine)?;
     let mut config_maps: Vec<ConfigMapFiles> = Vec::new();
     for m in &mounts {

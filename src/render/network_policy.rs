@@ -25,7 +25,7 @@
 use serde::Serialize;
 
 use super::kubernetes::Label;
-use super::traffic::{self, Edge, Ports};
+use super::traffic::{ByService, Edge, Ports};
 use crate::model::{Platform, Service};
 use crate::spec::Protocol;
 
@@ -142,7 +142,7 @@ fn add(rules: &mut Vec<Rule>, edge: &Edge, peers: Vec<Peer>) {
 }
 
 /// The policy of one service, from the platform's edges.
-pub fn policy(platform: &Platform, edges: &[Edge], s: &Service) -> Policy {
+pub fn policy(platform: &Platform, edges: &ByService<'_>, s: &Service) -> Policy {
     let mut ingress = Vec::new();
     if platform.roles.proxy.as_deref() == Some(s.name.as_str()) && !s.ports.is_empty() {
         ingress.push(Rule {
@@ -160,11 +160,11 @@ pub fn policy(platform: &Platform, edges: &[Edge], s: &Service) -> Policy {
             ),
         });
     }
-    for e in traffic::into(edges, &s.name) {
+    for e in edges.into(&s.name) {
         add(&mut ingress, e, pods(platform, &e.from));
     }
     let mut egress: Vec<Rule> = Vec::new();
-    for e in traffic::out_of(edges, &s.name) {
+    for e in edges.out_of(&s.name) {
         add(&mut egress, e, pods(platform, &e.to));
     }
     if s.security.kubernetes_api {

@@ -20,6 +20,8 @@
 //! Edges come in a fixed order: by source service in spec order, then
 //! dependencies, connections and role edges in that order.
 
+use std::collections::HashMap;
+
 use super::wiring::{role, role_port};
 use crate::model::{Platform, Service};
 use crate::spec::Protocol;
@@ -199,12 +201,32 @@ pub fn edges(platform: &Platform) -> Vec<Edge> {
     out
 }
 
-/// The edges into `service`.
-pub fn into<'e>(edges: &'e [Edge], service: &str) -> impl Iterator<Item = &'e Edge> {
-    edges.iter().filter(move |e| e.to == service)
+/// The edges into and out of each service, in the order of [`edges`],
+/// looked up by name: a scan of every edge for every service made
+/// rendering quadratic in the number of services.
+#[derive(Debug, Default)]
+pub struct ByService<'e> {
+    into: HashMap<&'e str, Vec<&'e Edge>>,
+    out_of: HashMap<&'e str, Vec<&'e Edge>>,
 }
 
-/// The edges out of `service`.
-pub fn out_of<'e>(edges: &'e [Edge], service: &str) -> impl Iterator<Item = &'e Edge> {
-    edges.iter().filter(move |e| e.from == service)
+impl<'e> ByService<'e> {
+    pub fn new(edges: &'e [Edge]) -> Self {
+        let mut by = ByService::default();
+        for e in edges {
+            by.into.entry(e.to.as_str()).or_default().push(e);
+            by.out_of.entry(e.from.as_str()).or_default().push(e);
+        }
+        by
+    }
+
+    /// The edges into `service`.
+    pub fn into(&self, service: &str) -> &[&'e Edge] {
+        self.into.get(service).map_or(&[], Vec::as_slice)
+    }
+
+    /// The edges out of `service`.
+    pub fn out_of(&self, service: &str) -> &[&'e Edge] {
+        self.out_of.get(service).map_or(&[], Vec::as_slice)
+    }
 }
