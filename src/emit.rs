@@ -199,9 +199,10 @@ fn next_manifest(old: Option<&Manifest>, files: &[OutFile], targets: &[Target]) 
 /// Files the previous render of `targets` made that this one no longer makes.
 fn stale(old: Option<&Manifest>, files: &[OutFile], targets: &[Target]) -> Vec<String> {
     let Some(old) = old else { return Vec::new() };
+    let new: HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
     old.entries
         .iter()
-        .filter(|(t, p)| targets.contains(t) && !files.iter().any(|f| &f.path == p))
+        .filter(|(t, p)| targets.contains(t) && !new.contains(p.as_str()))
         .map(|(_, p)| p.clone())
         .collect()
 }
@@ -268,9 +269,17 @@ fn usable_dir(dir: &Path) -> Result<(), EmitError> {
 struct Dirs {
     known: HashSet<PathBuf>,
     made: Vec<PathBuf>,
+    /// The same directories as `made`, to look up.
+    made_here: HashSet<PathBuf>,
 }
 
 impl Dirs {
+    /// Whether this render made `dir`, so that nothing can be in it yet but
+    /// what this render stages there.
+    fn fresh(&self, dir: &Path) -> bool {
+        self.made_here.contains(dir)
+    }
+
     fn ensure(&mut self, dir: &Path) -> Result<(), EmitError> {
         if self.known.contains(dir) {
             return Ok(());
@@ -287,7 +296,10 @@ impl Dirs {
         }
         for d in missing.into_iter().rev() {
             match fs::create_dir(&d) {
-                Ok(()) => self.made.push(d.clone()),
+                Ok(()) => {
+                    self.made.push(d.clone());
+                    self.made_here.insert(d.clone());
+                }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && d.is_dir() => {}
                 Err(e) => return Err(io_error("create directory", &d)(e)),
             }
@@ -305,13 +317,15 @@ impl Dirs {
     }
 }
 
-/// Stages `contents` in a temporary file next to `dest`.
+/// Stages `contents` in a temporary file next to `dest`. The file is closed
+/// once written: a render holds every staged file until the renames, and
+/// one open descriptor each ran out of descriptors at 100,000 services.
 fn stage(
     dirs: &mut Dirs,
     dest: &Path,
     contents: &[u8],
     fsync: bool,
-) -> Result<tempfile::NamedTempFile, EmitError> {
+) -> Result<tempfile::TempPath, EmitError> {
     let parent = dest.parent().unwrap_or_else(|| Path::new("."));
     dirs.ensure(parent)?;
     let mut builder = tempfile::Builder::new();
@@ -334,7 +348,17 @@ fn stage(
             }
         })
         .map_err(io_error("write a temporary file for", dest))?;
-    Ok(tmp)
+    Ok(tmp.into_temp_path())
+}
+
+/// What `dest` holds now. In a directory this render made there is
+/// nothing yet, and so nothing to read.
+fn current(dirs: &Dirs, dest: &Path) -> io::Result<Vec<u8>> {
+    if dest.parent().is_some_and(|p| dirs.fresh(p)) {
+        Err(io::ErrorKind::NotFound.into())
+    } else {
+        fs::read(dest)
+    }
 }
 
 /// Replaces `dest` by `contents` through a temporary file and a rename.
@@ -395,12 +419,15 @@ fn write_files(
     let mut foreign = Vec::new();
     let mut staged = Vec::new();
     let mut report = Written::default();
+    let generated: HashSet<&str> = old
+        .map(|m| m.entries.iter().map(|(_, p)| p.as_str()).collect())
+        .unwrap_or_default();
     for file in files {
         let dest = dir.join(&file.path);
-        let changed = match fs::read(&dest) {
+        let changed = match current(dirs, &dest) {
             Ok(current) if current == file.contents.as_bytes() => false,
             Ok(_) => {
-                if !options.force && !old.is_some_and(|m| m.contains(&file.path)) {
+                if !options.force && !generated.contains(file.path.as_str()) {
                     foreign.push(dest.clone());
                 }
                 true
