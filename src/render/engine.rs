@@ -134,15 +134,114 @@ impl fmt::Debug for Engine {
 /// strings double-quoted with JSON escapes (which are valid YAML escapes),
 /// collections in flow style (`["a", "b"]`, `{"k": 1}`).
 fn yaml_filter(value: &Value) -> Result<String, minijinja::Error> {
+    let mut out = String::new();
+    write_value(value, &mut out)?;
+    Ok(out)
+}
+
+/// Writes a template value as a YAML flow node, as [`write_flow`] writes it
+/// once converted to JSON, without the conversion: the filter runs for
+/// nearly every value of every file, and building a `serde_json::Value` for
+/// each was a fifth of a large render. Values of kinds the templates do not
+/// pass (bytes, floats, large integers, non-string keys) take the
+/// conversion.
+fn write_value(value: &Value, out: &mut String) -> Result<(), minijinja::Error> {
+    use minijinja::value::ValueKind;
+    match value.kind() {
+        ValueKind::Undefined | ValueKind::None => out.push_str("null"),
+        ValueKind::Bool => out.push_str(if value.is_true() { "true" } else { "false" }),
+        ValueKind::String => {
+            if let Some(text) = value.as_str() {
+                write_json_string(text, out);
+            } else {
+                write_converted(value, out)?;
+            }
+        }
+        ValueKind::Number if value.is_integer() && value.as_i64().is_some() => {
+            if let Some(n) = value.as_i64() {
+                out.push_str(&n.to_string());
+            }
+        }
+        ValueKind::Seq => {
+            out.push('[');
+            for (i, item) in value.try_iter()?.enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_value(&item, out)?;
+            }
+            out.push(']');
+        }
+        ValueKind::Map => {
+            let pairs = value
+                .as_object()
+                .and_then(minijinja::value::DynObject::try_iter_pairs);
+            let Some(pairs) = pairs else {
+                return write_converted(value, out);
+            };
+            let pairs: Vec<(Value, Value)> = pairs.collect();
+            if pairs.iter().any(|(k, _)| k.as_str().is_none()) {
+                return write_converted(value, out);
+            }
+            out.push('{');
+            for (i, (k, v)) in pairs.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_json_string(k.as_str().unwrap_or_default(), out);
+                out.push_str(": ");
+                write_value(v, out)?;
+            }
+            out.push('}');
+        }
+        _ => write_converted(value, out)?,
+    }
+    Ok(())
+}
+
+/// The general way: the value as JSON, then as a flow node.
+fn write_converted(value: &Value, out: &mut String) -> Result<(), minijinja::Error> {
     let json = serde_json::to_value(value).map_err(|e| {
         minijinja::Error::new(
             minijinja::ErrorKind::InvalidOperation,
             format!("cannot write as YAML: {e}"),
         )
     })?;
-    let mut out = String::new();
-    write_flow(&json, &mut out);
-    Ok(out)
+    write_flow(&json, out);
+    Ok(())
+}
+
+/// A string as JSON writes it (and so a double-quoted YAML scalar): `"`
+/// and `\` escaped, control characters as `\n`, `\t`, ... or `\u00XX`.
+fn write_json_string(text: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(text.len() + 2);
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..0x20 => "",
+            _ => continue,
+        };
+        out.push_str(&text[start..i]);
+        if escape.is_empty() {
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&text[start..]);
+    out.push('"');
 }
 
 /// Writes a JSON value as a YAML flow node.
@@ -366,6 +465,39 @@ mod tests {
             yaml_filter(&Value::from(vec!["a", "b"])).unwrap(),
             r#"["a", "b"]"#
         );
+    }
+
+    #[test]
+    fn the_yaml_filter_writes_what_the_json_conversion_writes() {
+        let mut text = String::from("plain é \\ \" ");
+        for c in 0u8..0x20 {
+            text.push(char::from(c));
+        }
+        text.push('\u{7f}');
+        let values = [
+            Value::from(text.as_str()),
+            Value::from(-12),
+            Value::from(u64::MAX),
+            Value::from(1.5),
+            Value::from(true),
+            Value::from(()),
+            Value::UNDEFINED,
+            Value::from(vec![Value::from("a"), Value::from(2), Value::from(false)]),
+            Value::from(minijinja::value::Serde(serde_json::json!({
+                "k \"1\"": ["x", {"n": null, "m": 7}],
+                "empty": [],
+                "map": {},
+            }))),
+            Value::from(minijinja::value::Serde(std::collections::BTreeMap::from([
+                (1, "one"),
+                (2, "two"),
+            ]))),
+        ];
+        for value in values {
+            let mut expected = String::new();
+            write_converted(&value, &mut expected).unwrap();
+            assert_eq!(yaml_filter(&value).unwrap(), expected, "{value:?}");
+        }
     }
 
     #[test]
