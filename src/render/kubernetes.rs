@@ -1009,13 +1009,14 @@ pub fn render(
         ));
         resources.push(file);
     }
-    for s in &platform.services {
+    // One manifest per service: independent work, spread over the cores.
+    let manifests = super::parallel_map(&platform.services, |s| {
         let w = workload(platform, &mounts, &configs, &edges, s);
+        engine.render("kubernetes/service.yaml.j2", &w)
+    });
+    for (s, manifest) in platform.services.iter().zip(manifests) {
         let file = format!("{}.yaml", s.name);
-        files.push((
-            format!("kubernetes/{file}"),
-            engine.render("kubernetes/service.yaml.j2", &w)?,
-        ));
+        files.push((format!("kubernetes/{file}"), manifest?));
         resources.push(file);
     }
     let secrets = platform.secret_names();
