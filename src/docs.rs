@@ -59,6 +59,7 @@ fn health_text(s: &Service) -> String {
             format!("http {}", code(&format!(":{}{path}", port.number)))
         }
         HealthCheck::Tcp { port } => format!("tcp :{}", port.number),
+        HealthCheck::Grpc { port, .. } => format!("grpc :{}", port.number),
         HealthCheck::Command { argv } => code(&argv.join(" ")),
     }
 }

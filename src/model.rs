@@ -264,6 +264,12 @@ pub struct Service {
     pub autoscale: Option<Autoscale>,
     pub resources: Resources,
     pub security: Security,
+    /// An init process as PID 1.
+    pub init: bool,
+    /// The signal that stops the container, as the spec wrote it.
+    pub stop_signal: Option<String>,
+    /// The time the container may take to stop.
+    pub stop_grace_period_ms: Option<u64>,
 }
 
 impl Service {
@@ -410,9 +416,20 @@ pub struct Health {
 
 #[derive(Debug, Clone)]
 pub enum HealthCheck {
-    Http { port: PortTarget, path: String },
-    Tcp { port: PortTarget },
-    Command { argv: Vec<String> },
+    Http {
+        port: PortTarget,
+        path: String,
+    },
+    Tcp {
+        port: PortTarget,
+    },
+    Grpc {
+        port: PortTarget,
+        service: Option<String>,
+    },
+    Command {
+        argv: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -516,6 +533,11 @@ fn health(s: &ServiceFacts, h: &spec::Health) -> Health {
         HealthCheck::Tcp {
             port: target(s, tcp.value.port.as_ref()),
         }
+    } else if let Some(grpc) = &h.grpc {
+        HealthCheck::Grpc {
+            port: target(s, grpc.value.port.as_ref()),
+            service: grpc.value.service.as_ref().map(|x| x.value.clone()),
+        }
     } else {
         HealthCheck::Command {
             argv: h
@@ -525,10 +547,10 @@ fn health(s: &ServiceFacts, h: &spec::Health) -> Health {
                 .unwrap_or_default(),
         }
     };
-    let default_probe = if matches!(check, HealthCheck::Tcp { .. }) {
-        Probe::Nc
-    } else {
-        Probe::Wget
+    let default_probe = match check {
+        HealthCheck::Tcp { .. } => Probe::Nc,
+        HealthCheck::Grpc { .. } => Probe::GrpcHealthProbe,
+        HealthCheck::Http { .. } | HealthCheck::Command { .. } => Probe::Wget,
     };
     Health {
         check,
@@ -752,6 +774,9 @@ fn service(s: &ServiceFacts) -> Service {
             .as_ref()
             .map(|x| security(&x.value))
             .unwrap_or_default(),
+        init: svc.init.as_ref().is_some_and(|i| i.value),
+        stop_signal: svc.stop_signal.as_ref().map(|x| x.value.clone()),
+        stop_grace_period_ms: millis(svc.stop_grace_period.as_ref()),
     }
 }
 

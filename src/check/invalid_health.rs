@@ -1,11 +1,13 @@
-//! A health check is exactly one of `http`, `tcp` or `command`; `probe`
-//! fits the check; durations are written like `10s` or `1m30s`.
+//! A health check is exactly one of `http`, `tcp`, `grpc` or `command`;
+//! `probe` fits the check; durations are written like `10s` or `1m30s`.
 //!
 //! Why: a check with two kinds is ambiguous, and one with none checks
-//! nothing. Under docker-compose an `http` or `tcp` check runs a tool inside
-//! the image: `probe` says which (`wget` or `curl` for http, `nc` or `bash`
-//! for tcp) and means nothing for a `command` check, which already names
-//! its tool. Kubernetes probes need no tool.
+//! nothing. Under docker-compose an `http`, `tcp` or `grpc` check runs a
+//! tool inside the image: `probe` says which (`wget`, `curl` or `busybox`
+//! for http; `nc`, `bash` or `busybox` for tcp; `grpc_health_probe` for
+//! grpc; `none` when the image has no tool) and means nothing for a
+//! `command` check, which already names its tool. Kubernetes probes need no
+//! tool.
 //!
 //! Example:
 //!
@@ -19,7 +21,7 @@
 use super::Context;
 use crate::diag::{Diagnostic, Rule, Severity};
 use crate::duration;
-use crate::spec::Probe;
+use crate::spec::{Health, Probe};
 
 pub const RULE: Rule = Rule {
     code: "PG404",
@@ -27,6 +29,29 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     source: include_str!("invalid_health.rs"),
 };
+
+/// Why `probe` cannot run the health check `h`, if it cannot.
+fn probe_problem(h: &Health, probe: Probe) -> Option<&'static str> {
+    if h.command.is_some() && h.http.is_none() && h.tcp.is_none() && h.grpc.is_none() {
+        Some(
+            "a `command` check runs its own command; `probe` applies to `http`, `tcp` and `grpc` checks",
+        )
+    } else if h.http.is_some() && matches!(probe, Probe::Nc | Probe::Bash | Probe::GrpcHealthProbe)
+    {
+        Some(if probe == Probe::GrpcHealthProbe {
+            "`grpc_health_probe` speaks gRPC only; use `wget`, `curl` or `busybox` for `http`"
+        } else {
+            "`nc` and `bash` can only probe `tcp` checks; use `wget`, `curl` or `busybox` for `http`"
+        })
+    } else if h.tcp.is_some() && matches!(probe, Probe::Wget | Probe::Curl | Probe::GrpcHealthProbe)
+    {
+        Some("that tool speaks HTTP or gRPC; a `tcp` check needs `nc`, `bash` or `busybox`")
+    } else if h.grpc.is_some() && !matches!(probe, Probe::GrpcHealthProbe | Probe::None) {
+        Some("a `grpc` check needs `grpc_health_probe` in the image, or `none`")
+    } else {
+        None
+    }
+}
 
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for s in &cx.services {
@@ -38,6 +63,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         let kinds: Vec<(&str, crate::source::Span)> = [
             h.http.as_ref().map(|x| ("http", x.span)),
             h.tcp.as_ref().map(|x| ("tcp", x.span)),
+            h.grpc.as_ref().map(|x| ("grpc", x.span)),
             h.command.as_ref().map(|x| ("command", x.span)),
         ]
         .into_iter()
@@ -50,8 +76,10 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     health.span,
                     format!("the health check of `{name}` checks nothing"),
                 )
-                .with_label("no `http`, `tcp` or `command`")
-                .with_help("add one of `http: {port, path}`, `tcp: {port}` or `command: [...]`"),
+                .with_label("no `http`, `tcp`, `grpc` or `command`")
+                .with_help(
+                    "add one of `http: {port, path}`, `tcp: {port}`, `grpc: {port}` or `command: [...]`",
+                ),
             ),
             [_] => {}
             [(first, first_span), rest @ ..] => {
@@ -70,17 +98,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             }
         }
         if let Some(probe) = &h.probe {
-            let problem = if h.command.is_some() && h.http.is_none() && h.tcp.is_none() {
-                Some(
-                    "a `command` check runs its own command; `probe` applies to `http` and `tcp` checks",
-                )
-            } else if h.http.is_some() && matches!(probe.value, Probe::Nc | Probe::Bash) {
-                Some("`nc` and `bash` can only probe `tcp` checks; use `wget` or `curl` for `http`")
-            } else if h.tcp.is_some() && matches!(probe.value, Probe::Wget | Probe::Curl) {
-                Some("`wget` and `curl` speak HTTP; a `tcp` check needs `nc` or `bash`")
-            } else {
-                None
-            };
+            let problem = probe_problem(h, probe.value);
             if let Some(p) = problem {
                 out.push(
                     Diagnostic::new(

@@ -7,7 +7,9 @@
 //! hangs, and nothing tells a broken service from a working one. Use
 //! `--deny-warnings` to make this an error. The proxy role's service is
 //! warned about too: the generated nginx.conf answers `/healthz`, and the
-//! help says how to check it.
+//! help says how to check it. A check with `probe: none` (an image
+//! without any probe tool) is warned about too: docker-compose gets no
+//! health check for it, so its dependants wait only for its start.
 //!
 //! Example:
 //!
@@ -19,7 +21,7 @@
 use super::Context;
 use super::context::ServiceFacts;
 use crate::diag::{Diagnostic, Rule, Severity};
-use crate::spec::{Protocol, WorkloadKind};
+use crate::spec::{Probe, Protocol, WorkloadKind};
 
 pub const RULE: Rule = Rule {
     code: "PG403",
@@ -52,6 +54,33 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         .and_then(|r| r.proxy.as_ref())
         .map(|p| p.value.as_str());
     for s in &cx.services {
+        if let Some(probe) = s
+            .service()
+            .health
+            .as_ref()
+            .and_then(|h| h.value.probe.as_ref())
+            .filter(|p| {
+                p.value == Probe::None
+                    && s.service()
+                        .health
+                        .as_ref()
+                        .is_some_and(|h| h.value.command.is_none())
+            })
+        {
+            out.push(
+                Diagnostic::new(
+                    &RULE,
+                    probe.span,
+                    format!(
+                        "service `{}` has no health check under docker-compose",
+                        s.name.value
+                    ),
+                )
+                .with_label("the image has no probe tool")
+                .with_note("Kubernetes still probes it; under docker-compose its dependants wait only until it has started")
+                .with_help("give the image `wget`, `curl` or `busybox` and name it in `probe`, or check with a `command` the image has"),
+            );
+        }
         // A job or cronjob exits when done: nothing to check while it runs.
         if s.service().health.is_none()
             && s.service()

@@ -28,6 +28,7 @@ pub mod invalid_quantity;
 pub mod invalid_schedule;
 pub mod invalid_security;
 pub mod invalid_setting;
+pub mod invalid_stop;
 pub mod invalid_workload;
 pub mod missing_credentials;
 pub mod missing_health;
@@ -86,6 +87,7 @@ const CHECKS: &[(&Rule, Check)] = &[
     (&invalid_path::RULE, invalid_path::check),
     (&missing_health::RULE, missing_health::check),
     (&invalid_health::RULE, invalid_health::check),
+    (&invalid_stop::RULE, invalid_stop::check),
     (&unknown_role::RULE, unknown_role::check),
     (&missing_role::RULE, missing_role::check),
     (&gateway_without_route::RULE, gateway_without_route::check),

@@ -138,6 +138,15 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     out,
                 );
             }
+            if let Some(grpc) = &health.value.grpc {
+                check_one(
+                    s,
+                    "the grpc health check",
+                    grpc.span,
+                    grpc.value.port.as_ref(),
+                    out,
+                );
+            }
             if let Some(tcp) = &health.value.tcp {
                 check_one(
                     s,

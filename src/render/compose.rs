@@ -48,7 +48,7 @@ use serde::Serialize;
 use super::wiring::{self, Mount};
 use super::{Engine, TemplateError};
 use crate::duration;
-use crate::model::{Health, HealthCheck, Platform, Port, Security, Service};
+use crate::model::{Health, HealthCheck, Platform, Port, PortTarget, Security, Service};
 use crate::quantity;
 use crate::spec::{Probe, WorkloadKind};
 
@@ -117,6 +117,11 @@ pub struct ComposeService {
     pub cap_add: Vec<String>,
     /// `no-new-privileges:true`: no setuid binary raises privileges.
     pub security_opt: Vec<&'static str>,
+    /// `init: true`: an init process as PID 1.
+    pub init: bool,
+    pub stop_signal: Option<String>,
+    /// A compose duration, e.g. `30s`.
+    pub stop_grace_period: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -190,12 +195,39 @@ fn port_mapping(port: &Port) -> Option<String> {
     ))
 }
 
-/// The health check's command, run inside the container.
-pub fn probe_command(health: &Health) -> Vec<String> {
+/// The health check's command, run inside the container; `None` when the
+/// image has no tool to run it (`probe: none`).
+pub fn probe_command(health: &Health) -> Option<Vec<String>> {
     let timeout = duration::ceil_seconds(health.timeout_ms, 1).to_string();
-    let mut test: Vec<String> = vec!["CMD".into()];
+    let url = |port: &PortTarget, path: &str| format!("http://127.0.0.1:{}{path}", port.number);
+    let wget = |port: &PortTarget, path: &str| {
+        vec![
+            "wget".to_owned(),
+            "-q".into(),
+            "-T".into(),
+            timeout.clone(),
+            "-O".into(),
+            "/dev/null".into(),
+            url(port, path),
+        ]
+    };
+    let nc = |port: &PortTarget| {
+        vec![
+            "nc".to_owned(),
+            "-z".into(),
+            "-w".into(),
+            timeout.clone(),
+            "127.0.0.1".into(),
+            port.number.to_string(),
+        ]
+    };
+    let busybox = |mut argv: Vec<String>| {
+        argv.insert(0, "busybox".into());
+        argv
+    };
     let args: Vec<String> = match (&health.check, health.probe) {
         (HealthCheck::Command { argv }, _) => argv.clone(),
+        (_, Probe::None) => return None,
         (HealthCheck::Http { port, path }, Probe::Curl) => vec![
             "curl".into(),
             "-fsS".into(),
@@ -203,43 +235,50 @@ pub fn probe_command(health: &Health) -> Vec<String> {
             "/dev/null".into(),
             "--max-time".into(),
             timeout,
-            format!("http://127.0.0.1:{}{path}", port.number),
+            url(port, path),
         ],
-        (HealthCheck::Http { port, path }, _) => vec![
-            "wget".into(),
-            "-q".into(),
-            "-T".into(),
-            timeout,
-            "-O".into(),
-            "/dev/null".into(),
-            format!("http://127.0.0.1:{}{path}", port.number),
-        ],
+        (HealthCheck::Http { port, path }, Probe::Busybox) => busybox(wget(port, path)),
+        (HealthCheck::Http { port, path }, _) => wget(port, path),
         (HealthCheck::Tcp { port }, Probe::Bash) => vec![
             "bash".into(),
             "-c".into(),
             format!("exec 3<>/dev/tcp/127.0.0.1/{}", port.number),
         ],
-        (HealthCheck::Tcp { port }, _) => vec![
-            "nc".into(),
-            "-z".into(),
-            "-w".into(),
-            timeout,
-            "127.0.0.1".into(),
-            port.number.to_string(),
-        ],
+        (HealthCheck::Tcp { port }, Probe::Busybox) => busybox(nc(port)),
+        (HealthCheck::Tcp { port }, _) => nc(port),
+        (HealthCheck::Grpc { port, service }, _) => {
+            let mut argv = vec![
+                "grpc_health_probe".to_owned(),
+                format!("-addr=127.0.0.1:{}", port.number),
+                format!("-connect-timeout={timeout}s"),
+                format!("-rpc-timeout={timeout}s"),
+            ];
+            if let Some(service) = service {
+                argv.push(format!("-service={service}"));
+            }
+            argv
+        }
     };
+    let mut test: Vec<String> = vec!["CMD".into()];
     test.extend(args);
-    test
+    Some(test)
 }
 
-fn healthcheck(health: &Health) -> Healthcheck {
-    Healthcheck {
-        test: probe_command(health).iter().map(|a| escape(a)).collect(),
+fn healthcheck(health: &Health) -> Option<Healthcheck> {
+    Some(Healthcheck {
+        test: probe_command(health)?.iter().map(|a| escape(a)).collect(),
         interval: duration::format_millis(health.interval_ms),
         timeout: duration::format_millis(health.timeout_ms),
         retries: health.retries,
         start_period: health.start_period_ms.map(duration::format_millis),
-    }
+    })
+}
+
+/// Whether docker-compose can tell when `s` is healthy.
+fn has_healthcheck(s: &Service) -> bool {
+    s.health
+        .as_ref()
+        .is_some_and(|h| probe_command(h).is_some())
 }
 
 /// The `user:` of a service: `uid[:gid]` as the spec says, `0` for a root
@@ -330,7 +369,7 @@ fn service(platform: &Platform, mounts: &[Mount], s: &Service) -> ComposeService
             .map(|p| format!("{}/{}", p.container, p.protocol.name()))
             .collect(),
         environment,
-        healthcheck: s.health.as_ref().map(healthcheck),
+        healthcheck: s.health.as_ref().and_then(healthcheck),
         depends_on: s
             .depends_on
             .iter()
@@ -371,6 +410,9 @@ fn service(platform: &Platform, mounts: &[Mount], s: &Service) -> ComposeService
         cap_drop: vec!["ALL"],
         cap_add: s.security.capabilities.clone(),
         security_opt: vec!["no-new-privileges:true"],
+        init: s.init,
+        stop_signal: s.stop_signal.clone(),
+        stop_grace_period: s.stop_grace_period_ms.map(duration::format_millis),
     }
 }
 
@@ -379,7 +421,7 @@ fn service(platform: &Platform, mounts: &[Mount], s: &Service) -> ComposeService
 pub fn condition(dependency: Option<&Service>) -> &'static str {
     match dependency {
         Some(d) if d.kind == WorkloadKind::Job => "service_completed_successfully",
-        Some(d) if d.health.is_some() => "service_healthy",
+        Some(d) if has_healthcheck(d) => "service_healthy",
         _ => "service_started",
     }
 }
@@ -457,7 +499,6 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::PortTarget;
 
     fn health(check: HealthCheck, probe: Probe) -> Health {
         Health {
@@ -483,8 +524,9 @@ mod tests {
             port: target(8080),
             path: "/health?x=1&y=2".into(),
         };
+        let probe = |check: &HealthCheck, tool| probe_command(&health(check.clone(), tool));
         assert_eq!(
-            probe_command(&health(http.clone(), Probe::Wget)),
+            probe(&http, Probe::Wget).unwrap(),
             [
                 "CMD",
                 "wget",
@@ -496,15 +538,48 @@ mod tests {
                 "http://127.0.0.1:8080/health?x=1&y=2"
             ]
         );
-        assert_eq!(probe_command(&health(http, Probe::Curl))[1], "curl");
+        assert_eq!(probe(&http, Probe::Curl).unwrap()[1], "curl");
+        assert_eq!(
+            probe(&http, Probe::Busybox).unwrap()[1..3],
+            ["busybox", "wget"]
+        );
+        assert_eq!(probe(&http, Probe::None), None, "no tool, no compose check");
         let tcp = HealthCheck::Tcp { port: target(5672) };
         assert_eq!(
-            probe_command(&health(tcp.clone(), Probe::Nc)),
+            probe(&tcp, Probe::Nc).unwrap(),
             ["CMD", "nc", "-z", "-w", "4", "127.0.0.1", "5672"]
         );
         assert_eq!(
-            probe_command(&health(tcp, Probe::Bash)),
+            probe(&tcp, Probe::Busybox).unwrap(),
+            ["CMD", "busybox", "nc", "-z", "-w", "4", "127.0.0.1", "5672"]
+        );
+        assert_eq!(
+            probe(&tcp, Probe::Bash).unwrap(),
             ["CMD", "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/5672"]
+        );
+        let grpc = HealthCheck::Grpc {
+            port: target(50051),
+            service: Some("orders.v1".into()),
+        };
+        assert_eq!(
+            probe(&grpc, Probe::GrpcHealthProbe).unwrap(),
+            [
+                "CMD",
+                "grpc_health_probe",
+                "-addr=127.0.0.1:50051",
+                "-connect-timeout=4s",
+                "-rpc-timeout=4s",
+                "-service=orders.v1"
+            ]
+        );
+        assert_eq!(probe(&grpc, Probe::None), None);
+        let command = HealthCheck::Command {
+            argv: vec!["pg_isready".into()],
+        };
+        assert_eq!(
+            probe(&command, Probe::None).unwrap(),
+            ["CMD", "pg_isready"],
+            "a command check names its own tool"
         );
     }
 

@@ -153,6 +153,11 @@ pub struct Pod {
     /// `Never` for a Job's pods (a failed attempt stays, with its logs, and
     /// the Job starts a new pod); `None` (Always) otherwise.
     pub restart_policy: Option<&'static str>,
+    /// `init: true`: the pod's pause process is PID 1 (it reaps zombies, and
+    /// the service's process gets the default signal handlers).
+    pub share_process_namespace: bool,
+    /// `stop_grace_period`, in whole seconds.
+    pub termination_grace_period_seconds: Option<u64>,
     pub security: PodSecurity,
     /// Spread over nodes and zones (services with more than one pod).
     pub spread: Vec<Spread>,
@@ -305,10 +310,12 @@ pub struct K8sPort {
 
 #[derive(Debug, Serialize)]
 pub struct Probe {
-    /// `httpGet`, `tcpSocket` or `exec`.
+    /// `httpGet`, `tcpSocket`, `grpc` or `exec`.
     pub kind: &'static str,
     pub port: Option<u16>,
     pub path: Option<String>,
+    /// The gRPC health service name.
+    pub service: Option<String>,
     pub command: Option<Vec<String>>,
     pub period_seconds: u64,
     pub timeout_seconds: u64,
@@ -449,33 +456,46 @@ fn ports(s: &Service) -> Vec<K8sPort> {
 }
 
 fn probe(health: &Health, failure_threshold: u64) -> Probe {
-    let (kind, port, path, command) = match &health.check {
-        HealthCheck::Http { port, path } => {
-            ("httpGet", Some(port.number), Some(path.clone()), None)
-        }
-        HealthCheck::Tcp { port } => ("tcpSocket", Some(port.number), None, None),
-        HealthCheck::Command { argv } => ("exec", None, None, Some(argv.clone())),
-    };
-    Probe {
-        kind,
-        port,
-        path,
-        command,
+    let mut p = Probe {
+        kind: "exec",
+        port: None,
+        path: None,
+        service: None,
+        command: None,
         period_seconds: duration::ceil_seconds(health.interval_ms, 1),
         timeout_seconds: duration::ceil_seconds(health.timeout_ms, 1),
         failure_threshold,
+    };
+    match &health.check {
+        HealthCheck::Http { port, path } => {
+            p.kind = "httpGet";
+            p.port = Some(port.number);
+            p.path = Some(path.clone());
+        }
+        HealthCheck::Tcp { port } => {
+            p.kind = "tcpSocket";
+            p.port = Some(port.number);
+        }
+        HealthCheck::Grpc { port, service } => {
+            p.kind = "grpc";
+            p.port = Some(port.number);
+            p.service.clone_from(service);
+        }
+        HealthCheck::Command { argv } => p.command = Some(argv.clone()),
     }
+    p
 }
 
-/// The liveness probe: for an `http` check, only that the port accepts
-/// connections. A health endpoint often reports the service's dependencies
-/// too; as a liveness probe it would restart every service whenever one
-/// shared dependency fails. Readiness keeps the full check.
+/// The liveness probe: for an `http` or `grpc` check, only that the port
+/// accepts connections. A health endpoint often reports the service's
+/// dependencies too; as a liveness probe it would restart every service
+/// whenever one shared dependency fails. Readiness keeps the full check.
 fn liveness(health: &Health, failure_threshold: u64) -> Probe {
     let mut p = probe(health, failure_threshold);
-    if p.kind == "httpGet" {
+    if matches!(p.kind, "httpGet" | "grpc") {
         p.kind = "tcpSocket";
         p.path = None;
+        p.service = None;
     }
     p
 }
@@ -834,6 +854,10 @@ fn pod(platform: &Platform, mounts: &[Mount], configs: &[(String, String)], s: &
             .then(|| s.name.clone()),
         automount_service_account_token: false,
         restart_policy: s.runs_to_completion().then_some("Never"),
+        share_process_namespace: s.init,
+        termination_grace_period_seconds: s
+            .stop_grace_period_ms
+            .map(|ms| duration::ceil_seconds(ms, 0)),
         security: pod_security(s),
         spread,
         containers: vec![container(platform, &mine, s)],

@@ -57,12 +57,12 @@ pub struct Context {
     pub locations: Vec<Location>,
     /// Whether a route claims `/`; if not, other paths answer 404.
     pub has_root: bool,
-    /// The user the workers switch to, when the proxy starts as root; a
-    /// master that is not root cannot switch, and Nginx would warn.
-    pub user: Option<&'static str>,
     /// Where the master writes its pid: `/tmp`, writable under a read-only
     /// root filesystem and for a non-root master alike.
     pub pid: &'static str,
+    /// The prefix of the temporary directories (`<temp>-proxy`, ...), which
+    /// Nginx creates at start: in `/tmp`, whose parent exists everywhere.
+    pub temp: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -165,8 +165,8 @@ pub fn context(platform: &Platform, flavour: Flavour) -> Option<Context> {
     Some(Context {
         flavour,
         listen: role_port(proxy).unwrap_or(80),
-        user: proxy.security.root.then_some("nginx"),
         pid: "/tmp/nginx.pid",
+        temp: "/tmp/nginx",
         server_name: platform.domain.clone().unwrap_or_else(|| "_".to_owned()),
         resolver: (flavour == Flavour::Compose).then_some(DOCKER_DNS),
         has_root: locations.iter().any(|l| l.path == "/"),

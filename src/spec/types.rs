@@ -247,6 +247,23 @@ pub struct Service {
     /// escalation.
     #[serde(default)]
     pub security: Option<Spanned<Security>>,
+    /// Runs a tiny init process as the container's PID 1 (docker-compose
+    /// `init: true`; Kubernetes `shareProcessNamespace`, which makes the
+    /// pod's pause process PID 1). It forwards signals and reaps zombies, for
+    /// images whose process ignores SIGTERM as PID 1 or leaves children
+    /// behind.
+    #[serde(default)]
+    pub init: Option<Spanned<bool>>,
+    /// The signal that stops the container, e.g. `SIGINT` or `SIGQUIT`
+    /// (default: the image's STOPSIGNAL, else SIGTERM). docker-compose only:
+    /// Kubernetes 1.32 sends the image's STOPSIGNAL.
+    #[serde(default)]
+    pub stop_signal: Option<Spanned<String>>,
+    /// How long the container may take to stop after the signal before it is
+    /// killed, e.g. `30s` (default 10s under docker-compose, 30s under
+    /// Kubernetes, where it is `terminationGracePeriodSeconds`).
+    #[serde(default)]
+    pub stop_grace_period: Option<Spanned<Text>>,
 }
 
 /// What kind of workload a service is.
@@ -569,7 +586,7 @@ pub enum PortRef {
     Name(String),
 }
 
-/// A health check: exactly one of `http`, `tcp` or `command`.
+/// A health check: exactly one of `http`, `tcp`, `grpc` or `command`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Health {
@@ -579,12 +596,20 @@ pub struct Health {
     /// Healthy when `port` accepts a TCP connection.
     #[serde(default)]
     pub tcp: Option<Spanned<TcpCheck>>,
+    /// Healthy when the gRPC health service on `port` answers SERVING.
+    /// Kubernetes probes it natively; docker-compose runs
+    /// `grpc_health_probe`, which the image must have (or `probe: none`).
+    #[serde(default)]
+    pub grpc: Option<Spanned<GrpcCheck>>,
     /// Healthy when this command, run inside the container, exits 0.
     #[serde(default)]
     pub command: Option<Spanned<Vec<Text>>>,
-    /// For `http` and `tcp` checks under docker-compose: the tool in the
-    /// image that runs the probe (default `wget` for `http`, `nc` for
-    /// `tcp`). Kubernetes probes need no tool.
+    /// For `http`, `tcp` and `grpc` checks under docker-compose: the tool in
+    /// the image that runs the probe (default `wget` for `http`, `nc` for
+    /// `tcp`, `grpc_health_probe` for `grpc`), or `none` when the image has
+    /// no tool at all (`FROM scratch`, distroless): compose then gets no
+    /// health check and dependants wait only for the start. Kubernetes
+    /// probes need no tool.
     #[serde(default)]
     pub probe: Option<Spanned<Probe>>,
     /// Time between checks, e.g. `10s` (default `10s`).
@@ -613,6 +638,19 @@ pub struct HttpCheck {
     pub path: Spanned<String>,
 }
 
+/// A gRPC health check (the standard `grpc.health.v1.Health` service).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrpcCheck {
+    /// The port (name or container number). May be omitted when the service
+    /// has exactly one port.
+    #[serde(default)]
+    pub port: Option<Spanned<PortRef>>,
+    /// The service name to ask about (default: the server as a whole).
+    #[serde(default)]
+    pub service: Option<Spanned<String>>,
+}
+
 /// A TCP health check.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -623,19 +661,43 @@ pub struct TcpCheck {
     pub port: Option<Spanned<PortRef>>,
 }
 
-/// The tool a docker-compose health check uses for `http` and `tcp` probes.
+/// The tool a docker-compose health check uses for `http`, `tcp` and
+/// `grpc` probes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Probe {
-    /// `wget` (busybox or GNU): present in Alpine- and busybox-based images.
+    /// `wget` (busybox or GNU) on the PATH: Alpine- and busybox-based images.
     Wget,
     /// `curl`.
     Curl,
+    /// `busybox wget` for http, `busybox nc -z` for tcp: images that ship
+    /// the busybox binary without its applet links.
+    Busybox,
     /// `nc -z` (tcp checks only).
     Nc,
     /// bash's `/dev/tcp` (tcp checks only); for Debian-based images without
     /// wget or curl.
     Bash,
+    /// `grpc_health_probe` (grpc checks only).
+    GrpcHealthProbe,
+    /// The image has no probe tool: no docker-compose health check (a
+    /// warning says so); Kubernetes still probes.
+    None,
+}
+
+impl Probe {
+    /// The name written in the spec.
+    pub fn name(self) -> &'static str {
+        match self {
+            Probe::Wget => "wget",
+            Probe::Curl => "curl",
+            Probe::Busybox => "busybox",
+            Probe::Nc => "nc",
+            Probe::Bash => "bash",
+            Probe::GrpcHealthProbe => "grpc_health_probe",
+            Probe::None => "none",
+        }
+    }
 }
 
 /// Where a service serves Prometheus metrics.

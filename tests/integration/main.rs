@@ -14,6 +14,7 @@ mod kill;
 mod readme;
 mod render;
 mod render_cli;
+mod runtime;
 mod scale;
 mod schema;
 mod secrets;

@@ -154,6 +154,12 @@ pub struct ComposeService {
     #[serde(default)]
     pub cap_add: Vec<String>,
     pub security_opt: Vec<String>,
+    #[serde(default)]
+    init: Option<bool>,
+    #[serde(default)]
+    stop_signal: Option<String>,
+    #[serde(default)]
+    stop_grace_period: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -204,6 +210,25 @@ fn compose_reads_back_into_a_typed_model_that_matches_the_spec() {
 /// `compose.yaml` of `files` read back into the typed model, and compared
 /// with the platform it was rendered from.
 #[allow(clippy::too_many_lines)] // one check per key of a compose service
+/// Whether docker-compose gets a health check for `h`: every check but one
+/// whose image has no probe tool.
+fn compose_checks(h: &platgen::model::Health) -> bool {
+    h.probe != platgen::spec::Probe::None
+        || matches!(h.check, platgen::model::HealthCheck::Command { .. })
+}
+
+/// `init` and how the container stops.
+fn check_lifecycle(c: &ComposeService, s: &platgen::model::Service) {
+    assert_eq!(c.init.unwrap_or(false), s.init, "{}", s.name);
+    assert_eq!(c.stop_signal, s.stop_signal, "{}", s.name);
+    assert_eq!(
+        c.stop_grace_period.is_some(),
+        s.stop_grace_period_ms.is_some(),
+        "{}",
+        s.name
+    );
+}
+
 pub fn check_compose(platform: &Platform, files: &[OutFile], what: &str) {
     {
         let spec = what;
@@ -254,7 +279,13 @@ pub fn check_compose(platform: &Platform, files: &[OutFile], what: &str) {
                     format!("./secrets/{}", secret.name)
                 );
             }
-            assert_eq!(c.healthcheck.is_some(), s.health.is_some(), "{}", s.name);
+            assert_eq!(
+                c.healthcheck.is_some(),
+                s.health.as_ref().is_some_and(compose_checks),
+                "{}",
+                s.name
+            );
+            check_lifecycle(c, s);
             if let Some(h) = &c.healthcheck {
                 assert_eq!(h.test[0], "CMD");
                 assert!(h.retries > 0 && !h.interval.is_empty() && !h.timeout.is_empty());
@@ -268,7 +299,7 @@ pub fn check_compose(platform: &Platform, files: &[OutFile], what: &str) {
                 let target = platform.service(dep).unwrap();
                 let expected = if target.kind == platgen::spec::WorkloadKind::Job {
                     "service_completed_successfully"
-                } else if target.health.is_some() {
+                } else if target.health.as_ref().is_some_and(compose_checks) {
                     "service_healthy"
                 } else {
                     "service_started"
@@ -564,6 +595,17 @@ fn check_service_manifest(
         pod.restart_policy.as_deref() == Some("Never"),
         s.runs_to_completion(),
         "{path}: a job's failed pod stays for its logs"
+    );
+    assert_eq!(
+        pod.share_process_namespace,
+        s.init.then_some(true),
+        "{path}"
+    );
+    assert_eq!(
+        pod.termination_grace_period_seconds,
+        s.stop_grace_period_ms
+            .map(|ms| i64::try_from(ms.div_ceil(1000)).unwrap()),
+        "{path}"
     );
     let container = &pod.containers[0];
     assert_eq!(container.image.as_deref(), Some(s.image.as_str()));
