@@ -237,7 +237,16 @@ pub fn probe_command(health: &Health) -> Option<Vec<String>> {
             timeout,
             url(port, path),
         ],
-        (HealthCheck::Http { port, path }, Probe::Busybox) => busybox(wget(port, path)),
+        // Without `-T`: Debian's static busybox 1.35 crashes on it (SIGSEGV,
+        // exit 139, seen on bookworm); the check's own `timeout` bounds it.
+        (HealthCheck::Http { port, path }, Probe::Busybox) => vec![
+            "busybox".into(),
+            "wget".into(),
+            "-q".into(),
+            "-O".into(),
+            "/dev/null".into(),
+            url(port, path),
+        ],
         (HealthCheck::Http { port, path }, _) => wget(port, path),
         (HealthCheck::Tcp { port }, Probe::Bash) => vec![
             "bash".into(),
@@ -540,8 +549,17 @@ mod tests {
         );
         assert_eq!(probe(&http, Probe::Curl).unwrap()[1], "curl");
         assert_eq!(
-            probe(&http, Probe::Busybox).unwrap()[1..3],
-            ["busybox", "wget"]
+            probe(&http, Probe::Busybox).unwrap(),
+            [
+                "CMD",
+                "busybox",
+                "wget",
+                "-q",
+                "-O",
+                "/dev/null",
+                "http://127.0.0.1:8080/health?x=1&y=2"
+            ],
+            "no -T, which crashes Debian's static busybox"
         );
         assert_eq!(probe(&http, Probe::None), None, "no tool, no compose check");
         let tcp = HealthCheck::Tcp { port: target(5672) };

@@ -38,8 +38,6 @@ fn compose_waits_only_for_the_start_of_an_image_without_a_probe_tool() {
             "busybox",
             "wget",
             "-q",
-            "-T",
-            "5",
             "-O",
             "/dev/null",
             "http://127.0.0.1:8081/ready"
