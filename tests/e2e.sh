@@ -139,7 +139,7 @@ prom_port=$((18090 + offset))
 dir="$work/$project"
 
 docker events --filter "label=com.docker.compose.project=$project" \
-  --format '{{.TimeNano}}|{{.Action}}|{{index .Actor.Attributes "com.docker.compose.service"}}' \
+  --format '{{.TimeNano}}|{{.Action}}|{{index .Actor.Attributes "com.docker.compose.service"}}|{{index .Actor.Attributes "exitCode"}}' \
   >"$work/events" 2>/dev/null &
 events_pid=$!
 sleep 0.5
@@ -156,42 +156,54 @@ sleep 1
 kill "$events_pid" 2>/dev/null || true
 events_pid=""
 
-say "every service is healthy"
+say "every service is healthy, every job finished with exit code 0"
+compose "$project" config --format json >"$work/config.json"
 services="$(compose "$project" config --services)"
 for s in $services; do
-  id="$(compose "$project" ps -q "$s")"
+  id="$(compose "$project" ps -aq "$s")"
   [ -n "$id" ] || fail "$s has no container"
-  status="$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}no health check{{end}}' "$id")"
+  restart="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["services"][sys.argv[2]].get("restart", ""))' "$work/config.json" "$s")"
+  if [ "$restart" = no ]; then
+    status="$(docker inspect -f '{{.State.Status}} with exit code {{.State.ExitCode}}' "$id")"
+    expected="exited with exit code 0"
+  else
+    status="$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}no health check{{end}}' "$id")"
+    expected=healthy
+  fi
   printf '  %-12s %s\n' "$s" "$status"
-  [ "$status" = healthy ] || { report_unhealthy "$project"; fail "$s is $status"; }
+  [ "$status" = "$expected" ] || { report_unhealthy "$project"; fail "$s is $status"; }
 done
 
-say "dependency order: each dependant started after its dependency was healthy"
-compose "$project" config --format json >"$work/config.json"
+say "dependency order: each dependant started after its dependency was healthy (or done)"
 python3 - "$work/config.json" "$work/events" <<'EOF'
 import json, sys
 config = json.load(open(sys.argv[1]))
-started, healthy = {}, {}
+started, healthy, done = {}, {}, {}
 for line in open(sys.argv[2]):
     parts = line.rstrip("\n").split("|")
-    if len(parts) != 3:
+    if len(parts) != 4:
         continue
-    t, action, service = int(parts[0]), parts[1].strip(), parts[2]
+    t, action, service, code = int(parts[0]), parts[1].strip(), parts[2], parts[3]
     if action == "start":
         started.setdefault(service, t)
     elif action == "health_status: healthy":
         healthy.setdefault(service, t)
+    elif action == "die" and code == "0":
+        done.setdefault(service, t)
+what = {"service_healthy": "healthy", "service_started": "started",
+        "service_completed_successfully": "done"}
 bad = 0
 for name, svc in config["services"].items():
     for dep, how in (svc.get("depends_on") or {}).items():
         cond = how.get("condition")
         if name not in started or dep not in started:
             print(f"  {name} <- {dep}: no start event"); bad += 1; continue
-        gate = healthy.get(dep) if cond == "service_healthy" else started[dep]
+        gate = {"service_healthy": healthy, "service_started": started,
+                "service_completed_successfully": done}[cond].get(dep)
         if gate is None:
-            print(f"  {name} <- {dep}: {dep} never reported healthy"); bad += 1; continue
+            print(f"  {name} <- {dep}: {dep} never reported {what[cond]}"); bad += 1; continue
         ok = started[name] > gate
-        print(f"  {name:<10} started {(started[name] - gate) / 1e9:6.2f} s after {dep} was {'healthy' if cond == 'service_healthy' else 'started'}  {'ok' if ok else 'TOO EARLY'}")
+        print(f"  {name:<10} started {(started[name] - gate) / 1e9:6.2f} s after {dep} was {what[cond]}  {'ok' if ok else 'TOO EARLY'}")
         bad += not ok
 sys.exit(1 if bad else 0)
 EOF
@@ -263,6 +275,10 @@ answer="$(compose "$project" exec -T -e PGPASSWORD="$password" api \
   || fail "psql with the secret password failed"
 [ "$answer" = 1 ] || fail "psql answered '$answer', expected 1 start of api"
 say "  select count(*) from starts -> $answer (api wrote it at its start)"
+migrations="$(compose "$project" exec -T -e PGPASSWORD="$password" api \
+  psql -h postgres -U postgres -qtAX -c 'select count(*) from migrations')"
+[ "$migrations" = 1 ] || fail "the migration ran $migrations times, expected once"
+say "  select count(*) from migrations -> 1 (the job ran once, before api)"
 if compose "$project" exec -T -e PGPASSWORD=wrong api psql -h postgres -U postgres -c 'select 1' >/dev/null 2>&1; then
   fail "PostgreSQL accepted a wrong password"
 fi

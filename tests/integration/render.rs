@@ -217,6 +217,23 @@ fn compose_checks(h: &platgen::model::Health) -> bool {
         || matches!(h.check, platgen::model::HealthCheck::Command { .. })
 }
 
+/// What each dependency is waited for: a job's success, a health check
+/// compose can run, or only the start.
+fn check_waits(platform: &Platform, c: &ComposeService, s: &platgen::model::Service) {
+    assert_eq!(c.depends_on.len(), s.depends_on.len());
+    for dep in &s.depends_on {
+        let target = platform.service(dep).unwrap();
+        let expected = if target.kind == platgen::spec::WorkloadKind::Job {
+            "service_completed_successfully"
+        } else if target.health.as_ref().is_some_and(compose_checks) {
+            "service_healthy"
+        } else {
+            "service_started"
+        };
+        assert_eq!(c.depends_on[dep].condition, expected, "{}: {dep}", s.name);
+    }
+}
+
 /// `init` and how the container stops.
 fn check_lifecycle(c: &ComposeService, s: &platgen::model::Service) {
     assert_eq!(c.init.unwrap_or(false), s.init, "{}", s.name);
@@ -294,18 +311,7 @@ pub fn check_compose(platform: &Platform, files: &[OutFile], what: &str) {
                     s.health.as_ref().unwrap().start_period_ms.is_some()
                 );
             }
-            assert_eq!(c.depends_on.len(), s.depends_on.len());
-            for dep in &s.depends_on {
-                let target = platform.service(dep).unwrap();
-                let expected = if target.kind == platgen::spec::WorkloadKind::Job {
-                    "service_completed_successfully"
-                } else if target.health.as_ref().is_some_and(compose_checks) {
-                    "service_healthy"
-                } else {
-                    "service_started"
-                };
-                assert_eq!(c.depends_on[dep].condition, expected);
-            }
+            check_waits(platform, c, s);
             for (v, path) in &s.volumes {
                 assert!(compose.volumes.contains_key(v));
                 assert!(
