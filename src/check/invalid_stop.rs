@@ -20,7 +20,7 @@ use crate::duration;
 use crate::suggest;
 
 pub const RULE: Rule = Rule {
-    code: "PG420",
+    code: "PG430",
     name: "invalid-stop",
     severity: Severity::Error,
     source: include_str!("invalid_stop.rs"),
