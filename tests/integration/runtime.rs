@@ -94,3 +94,39 @@ fn kubernetes_probes_grpc_natively_and_maps_init_and_grace() {
         "/healthz"
     );
 }
+
+#[test]
+fn nginx_runs_in_any_nginx_image_read_only_and_logs_to_the_container() {
+    for spec in crate::render::renderable_specs() {
+        let files = render_all(&platform(&spec));
+        for conf in files.iter().filter(|f| f.path.ends_with("nginx.conf")) {
+            let what = format!("{}: {}", spec.display(), conf.path);
+            let directives: Vec<&str> = conf
+                .contents
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.starts_with('#'))
+                .collect();
+            // `user nginx;` crash-loops Debian's nginx, which has no such user.
+            assert!(!directives.iter().any(|l| l.starts_with("user ")), "{what}");
+            assert!(
+                directives.contains(&"error_log /dev/stderr notice;"),
+                "{what}"
+            );
+            assert!(
+                directives.contains(&"access_log /dev/stdout json;"),
+                "{what}"
+            );
+            let temp: Vec<&&str> = directives
+                .iter()
+                .filter(|l| l.contains("_temp_path "))
+                .collect();
+            assert_eq!(temp.len(), 5, "{what}: every temp path is set");
+            assert!(
+                temp.iter().all(|l| l.contains(" /tmp/")),
+                "{what}: {temp:?}"
+            );
+            assert!(directives.contains(&"pid /tmp/nginx.pid;"), "{what}");
+        }
+    }
+}
