@@ -239,6 +239,8 @@ pub struct Service {
     pub phase: usize,
     pub image: String,
     pub command: Option<Vec<String>>,
+    /// The spec's entrypoint, replacing the image's.
+    pub entrypoint: Option<Vec<String>>,
     /// Runs all the time, once, or on a schedule.
     pub kind: WorkloadKind,
     /// The cron expression of a `cronjob`, as written.
@@ -702,6 +704,10 @@ fn service(s: &ServiceFacts) -> Service {
         image: svc.image.value.clone(),
         command: svc
             .command
+            .as_ref()
+            .map(|c| c.value.iter().map(|a| a.0.clone()).collect()),
+        entrypoint: svc
+            .entrypoint
             .as_ref()
             .map(|c| c.value.iter().map(|a| a.0.clone()).collect()),
         kind: svc.kind.as_ref().map_or(WorkloadKind::Service, |k| k.value),

@@ -31,6 +31,7 @@ pub mod invalid_setting;
 pub mod invalid_stop;
 pub mod invalid_workload;
 pub mod missing_credentials;
+pub mod missing_entrypoint;
 pub mod missing_health;
 pub mod missing_role;
 pub mod phase_order;
@@ -101,6 +102,7 @@ const CHECKS: &[(&Rule, Check)] = &[
     (&exposed_admin::RULE, exposed_admin::check),
     (&internal_port::RULE, internal_port::check),
     (&gateway_bypass::RULE, gateway_bypass::check),
+    (&missing_entrypoint::RULE, missing_entrypoint::check),
     (&duplicate_setting::RULE, duplicate_setting::check),
     (&invalid_autoscale::RULE, invalid_autoscale::check),
     (&invalid_quantity::RULE, invalid_quantity::check),

@@ -50,7 +50,7 @@ use super::{Engine, TemplateError};
 use crate::duration;
 use crate::model::{Health, HealthCheck, Platform, Port, PortTarget, Security, Service};
 use crate::quantity;
-use crate::spec::{Probe, WorkloadKind};
+use crate::spec::{Probe, SecretDelivery, WorkloadKind};
 
 /// What `compose/compose.yaml.j2` receives.
 #[derive(Debug, Serialize)]
@@ -338,7 +338,13 @@ fn service(platform: &Platform, mounts: &[Mount], s: &Service) -> ComposeService
     for (name, value) in wiring::gateway_env(platform, s) {
         environment.push(EnvVar { name, value });
     }
-    for secret in &s.secrets {
+    // The wrapper of `delivery: entrypoint` reads its files itself: no
+    // `_FILE` variable, which such an image may even refuse.
+    for secret in s
+        .secrets
+        .iter()
+        .filter(|x| x.delivery != SecretDelivery::Entrypoint)
+    {
         environment.push(EnvVar {
             name: secret.file_env.clone(),
             value: format!("/run/secrets/{}", secret.name),

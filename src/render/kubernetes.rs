@@ -659,7 +659,7 @@ fn pod_security(s: &Service) -> PodSecurity {
 fn secret_files(platform: &Platform, s: &Service) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for x in &s.secrets {
-        if x.delivery == SecretDelivery::File && !names.contains(&x.name) {
+        if x.delivery != SecretDelivery::Variable && !names.contains(&x.name) {
             names.push(x.name.clone());
         }
     }
@@ -677,8 +677,9 @@ fn secret_env(platform: &Platform, s: &Service) -> Vec<EnvVar> {
     let secret = secret_name(platform);
     s.secrets
         .iter()
+        .filter(|x| x.delivery != SecretDelivery::Entrypoint)
         .map(|x| match x.delivery {
-            SecretDelivery::File => EnvVar {
+            SecretDelivery::File | SecretDelivery::Entrypoint => EnvVar {
                 name: x.file_env.clone(),
                 value: Some(format!("{SECRETS_DIR}/{}", x.name)),
                 secret: None,

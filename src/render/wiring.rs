@@ -5,8 +5,10 @@
 //! gateway's credentials at start, and the secret files a generated config
 //! names (receiver and consumer credentials).
 
+use std::fmt::Write as _;
+
 use crate::model::{DEFAULT_TRUSTED_IPS, Platform, Service};
-use crate::spec::{AdminApi, Protocol};
+use crate::spec::{AdminApi, Protocol, SecretDelivery};
 
 /// Where Kong reads its declarative config unless the spec's
 /// `KONG_DECLARATIVE_CONFIG` says otherwise.
@@ -180,7 +182,7 @@ pub struct Launch {
 ///   command.
 pub fn launch(platform: &Platform, service: &Service) -> Launch {
     let mut launch = Launch {
-        entrypoint: None,
+        entrypoint: service.entrypoint.clone(),
         command: service.command.clone(),
     };
     let is = |r: &Option<String>| r.as_deref() == Some(service.name.as_str());
@@ -226,7 +228,53 @@ pub fn launch(platform: &Platform, service: &Service) -> Launch {
         }
         launch.command = Some(command);
     }
+    if let Some(script) = secrets_wrapper(service) {
+        let mut entrypoint = vec![
+            "/bin/sh".to_owned(),
+            "-c".to_owned(),
+            script,
+            WRAPPER_NAME.to_owned(),
+            ROLE_SECRETS_DIR.to_owned(),
+        ];
+        entrypoint.extend(launch.entrypoint.unwrap_or_default());
+        launch.entrypoint = Some(entrypoint);
+    }
     launch
+}
+
+/// The wrapper's `$0`, which `sh` names in its own messages.
+pub const WRAPPER_NAME: &str = "platgen-secrets";
+
+/// The script of the entrypoint wrapper for the service's secrets of
+/// `delivery: entrypoint`, when it has any. Run as
+/// `sh -c SCRIPT platgen-secrets SECRETS_DIR ENTRYPOINT... COMMAND...`, it
+/// reads each secret's file into its variable, exports it and `exec`s the
+/// rest, so the image's entrypoint runs as PID 1 with the variable set. A
+/// missing or unreadable file stops the container with a message that
+/// names the secret (never its value). The script holds no `$(`, which
+/// Kubernetes would take for a variable reference, and no `$$`.
+pub fn secrets_wrapper(service: &Service) -> Option<String> {
+    let secrets: Vec<_> = service
+        .secrets
+        .iter()
+        .filter(|x| x.delivery == SecretDelivery::Entrypoint)
+        .collect();
+    if secrets.is_empty() {
+        return None;
+    }
+    // Names are checked DNS labels and variable names: nothing to quote.
+    let mut script = String::from("set -eu\nd=$1\nshift\n");
+    for x in secrets {
+        let (var, file) = (&x.env, &x.name);
+        let _ = write!(
+            script,
+            "[ -r \"$d/{file}\" ] || {{ echo \"platgen: the secret {file} is missing (expected the file $d/{file})\" >&2; exit 1; }}\n\
+             {var}=`cat \"$d/{file}\"`\n\
+             export {var}\n"
+        );
+    }
+    script.push_str("exec \"$@\"\n");
+    Some(script)
 }
 
 /// Environment the gateway needs to run the generated config, for the
@@ -269,4 +317,63 @@ pub fn gateway_env(platform: &Platform, service: &Service) -> Vec<(String, Strin
         .filter(|(k, _)| !service.env.contains_key(*k))
         .map(|(k, v)| (k.to_owned(), v))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+
+    fn platform(yaml: &str) -> Platform {
+        let outcome = crate::check::check(&SourceFile::new("t.yaml", yaml));
+        outcome.platform.expect("the spec checks")
+    }
+
+    const SPEC: &str = "name: demo
+services:
+  queue:
+    image: rabbitmq:3.13.7-management-alpine
+    entrypoint: [docker-entrypoint.sh]
+    command: [rabbitmq-server]
+    health: {command: [rabbitmq-diagnostics, ping]}
+    secrets:
+      RABBITMQ_DEFAULT_PASS: {secret: rabbitmq-password, delivery: entrypoint}
+      ERLANG_COOKIE_FILE_PATH: cookie
+";
+
+    #[test]
+    fn the_wrapper_reads_only_its_secrets_and_runs_the_image_entrypoint() {
+        let p = platform(SPEC);
+        let queue = p.service("queue").unwrap();
+        let script = secrets_wrapper(queue).unwrap();
+        assert!(script.contains("RABBITMQ_DEFAULT_PASS=`cat \"$d/rabbitmq-password\"`"));
+        assert!(script.contains("export RABBITMQ_DEFAULT_PASS\n"));
+        assert!(
+            !script.contains("cookie"),
+            "a file secret is not the wrapper's"
+        );
+        assert!(script.ends_with("exec \"$@\"\n"));
+        // Kubernetes expands `$(NAME)` and folds `$$`: the script has neither.
+        assert!(!script.contains("$(") && !script.contains("$$"));
+        let launch = launch(&p, queue);
+        let entrypoint = launch.entrypoint.unwrap();
+        assert_eq!(entrypoint[..2], ["/bin/sh", "-c"]);
+        assert_eq!(
+            entrypoint[3..],
+            [WRAPPER_NAME, ROLE_SECRETS_DIR, "docker-entrypoint.sh"]
+        );
+        assert_eq!(launch.command.unwrap(), ["rabbitmq-server"]);
+    }
+
+    #[test]
+    fn no_wrapper_without_an_entrypoint_secret() {
+        let p = platform(&SPEC.replace(", delivery: entrypoint", ""));
+        let queue = p.service("queue").unwrap();
+        assert_eq!(secrets_wrapper(queue), None);
+        assert_eq!(
+            launch(&p, queue).entrypoint.unwrap(),
+            ["docker-entrypoint.sh"],
+            "the spec's entrypoint alone"
+        );
+    }
 }

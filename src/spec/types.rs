@@ -167,6 +167,12 @@ pub struct Service {
     /// Overrides the image's command: the full argv, one element per item.
     #[serde(default)]
     pub command: Option<Spanned<Vec<Text>>>,
+    /// Overrides the image's entrypoint (Docker's ENTRYPOINT, Kubernetes'
+    /// `command`); `command` then follows it as its arguments. Required
+    /// with a secret of `delivery: entrypoint`: platgen's wrapper runs it,
+    /// so it must be the image's own, e.g. `[docker-entrypoint.sh]`.
+    #[serde(default)]
+    pub entrypoint: Option<Spanned<Vec<Text>>>,
     /// What the service is: `service` (the default) runs all the time;
     /// `job` runs once to completion (a Kubernetes Job; under
     /// docker-compose its dependants wait until it has exited 0); `cronjob`
@@ -224,7 +230,8 @@ pub struct Service {
     /// Kubernetes sets the variable from the secret; docker-compose mounts the
     /// secret file at `/run/secrets/<secret>` and sets `<VARIABLE>_FILE` to
     /// that path (the convention of the official images), or the variable
-    /// that `file_env` names.
+    /// that `file_env` names; `delivery` says otherwise for images that
+    /// read no file.
     #[serde(default)]
     pub secrets: IndexMap<Spanned<String>, Spanned<SecretRef>>,
     /// Persistent volumes: volume name -> mount path in the container, or
@@ -535,6 +542,13 @@ pub enum SecretDelivery {
     /// file, so there it is delivered as with `file`, which such an image
     /// does not read.
     Variable,
+    /// A file, as with `file`, that a wrapper platgen puts before the
+    /// image's entrypoint reads into the variable itself, then hands over
+    /// to the entrypoint (`exec`): for images that read no `_FILE`
+    /// variable (RabbitMQ, Keycloak, Trivy). The value is in no manifest
+    /// and no environment but the container's own; the image needs
+    /// `/bin/sh`, and the service must name its `entrypoint`.
+    Entrypoint,
 }
 
 impl SecretRef {

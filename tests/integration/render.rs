@@ -42,7 +42,7 @@ pub fn render_all(platform: &Platform) -> Vec<OutFile> {
     render::render(platform, &Engine::new(None), &options).unwrap()
 }
 
-fn file<'a>(files: &'a [OutFile], path: &str) -> &'a str {
+pub fn file<'a>(files: &'a [OutFile], path: &str) -> &'a str {
     &files
         .iter()
         .find(|f| f.path == path)
@@ -286,9 +286,13 @@ pub fn check_compose(platform: &Platform, files: &[OutFile], what: &str) {
                 );
             }
             for secret in &s.secrets {
+                // The entrypoint wrapper reads its files without a variable.
                 assert_eq!(
-                    c.environment[&secret.file_env],
-                    format!("/run/secrets/{}", secret.name)
+                    c.environment.get(&secret.file_env).cloned(),
+                    (secret.delivery != SecretDelivery::Entrypoint)
+                        .then(|| format!("/run/secrets/{}", secret.name)),
+                    "{}",
+                    s.name
                 );
                 assert!(c.secrets.contains(&secret.name));
                 assert_eq!(
@@ -626,7 +630,8 @@ fn check_service_manifest(
         "{path}"
     );
     // Secrets read as files get the file's path in their `_FILE` variable;
-    // those an image reads only as a variable come from the Secret.
+    // those an image reads only as a variable come from the Secret; those
+    // the entrypoint wrapper reads set neither.
     let secret_env: Vec<&str> = container
         .env
         .iter()
@@ -637,9 +642,10 @@ fn check_service_manifest(
         secret_env,
         s.secrets
             .iter()
-            .map(|x| match x.delivery {
-                SecretDelivery::File => x.file_env.as_str(),
-                SecretDelivery::Variable => x.env.as_str(),
+            .filter_map(|x| match x.delivery {
+                SecretDelivery::File => Some(x.file_env.as_str()),
+                SecretDelivery::Variable => Some(x.env.as_str()),
+                SecretDelivery::Entrypoint => None,
             })
             .collect::<Vec<_>>()
     );

@@ -420,6 +420,20 @@ fn check_secrets(
                 let key = e.value_from.as_ref().unwrap().secret_key_ref.as_ref();
                 assert_eq!(key.unwrap().key, x.name);
             }
+            // A file, read by the wrapper: neither the variable nor a
+            // `_FILE` variable is set, and the wrapper runs first.
+            SecretDelivery::Entrypoint => {
+                let path = format!("/run/secrets/{}", x.name);
+                assert!(mounted(&path).is_some(), "{what}: {path}");
+                assert!(
+                    !env.clone().any(|e| e.name == x.env || e.name == x.file_env),
+                    "{what}: {} is set by the wrapper alone",
+                    x.env
+                );
+                let command = container.command.clone().unwrap_or_default();
+                assert_eq!(command[..2], ["/bin/sh", "-c"], "{what}");
+                assert!(command[2].contains(&format!("export {}", x.env)), "{what}");
+            }
         }
     }
 }
