@@ -78,6 +78,21 @@ pub fn apply(spec: &Spec, name: &str) -> Result<Spec, UnknownEnvironment> {
     if let Some(domain) = &env.domain {
         out.domain = Some(domain.clone());
     }
+    if let (Some(changes), Some(gateway)) = (&env.gateway, &mut out.gateway) {
+        for (name, consumer) in &changes.value.consumers {
+            let Some(own) = gateway.value.consumers.get_mut(name.value.as_str()) else {
+                continue;
+            };
+            let issuer = consumer
+                .value
+                .jwt
+                .as_ref()
+                .and_then(|j| j.value.issuer.as_ref());
+            if let (Some(issuer), Some(jwt)) = (issuer, &mut own.value.jwt) {
+                jwt.value.issuer = Some(issuer.clone());
+            }
+        }
+    }
     for (service_name, changes) in &env.services {
         let Some(service) = out.services.get_mut(service_name.value.as_str()) else {
             continue;
@@ -140,6 +155,48 @@ mod tests {
         assert_eq!(
             with_tag("registry.local:5000/team/api:1.0@sha256:abc", "2.0"),
             "registry.local:5000/team/api:2.0"
+        );
+    }
+
+    #[test]
+    fn an_environment_changes_what_it_names_and_its_values_point_at_it() {
+        let text = "name: demo\ndomain: demo.local\ngateway:\n  consumers:\n    users:\n      jwt: {issuer: http://demo.local/id, public_key: k}\nservices:\n  api:\n    image: ghcr.io/x/api:1.0.0@sha256:abc\n    ports: [{name: http, host: 8000, container: 80}]\n    env: {A: a, B: b}\n    autoscale: {min: 2, max: 4, cpu_percent: 70}\nenvironments:\n  prod:\n    domain: demo.example.com\n    services:\n      api:\n        tag: 2.0.0\n        replicas: 3\n        env: {B: prod, C: c}\n        ports: {http: 8001}\n    gateway:\n      consumers:\n        users:\n          jwt: {issuer: https://demo.example.com/id}\n";
+        let source = crate::source::SourceFile::new("t.yaml", text);
+        let spec = crate::spec::parse(&source).spec.expect("the spec reads");
+        let prod = apply(&spec, "prod").unwrap();
+        assert!(prod.environments.is_empty());
+        let at = |span: crate::source::Span| source.line_col(span.start).line;
+        let domain = prod.domain.as_ref().unwrap();
+        assert_eq!(
+            (domain.value.as_str(), at(domain.span)),
+            ("demo.example.com", 15)
+        );
+        let api = &prod.services[0].value;
+        assert_eq!(api.image.value, "ghcr.io/x/api:2.0.0");
+        assert_eq!(at(api.image.span), 18);
+        assert_eq!(api.replicas.as_ref().map(|r| r.value), Some(3));
+        assert!(api.autoscale.is_none(), "replicas replaces autoscale");
+        let env: Vec<(&str, &str)> = api
+            .env
+            .iter()
+            .map(|(k, v)| (k.value.as_str(), v.value.0.as_str()))
+            .collect();
+        assert_eq!(env, [("A", "a"), ("B", "prod"), ("C", "c")]);
+        let host = api.ports[0].value.host.as_ref().unwrap();
+        assert_eq!(
+            (host.value.clone(), at(host.span)),
+            (crate::spec::PortNumber::Single(8001), 21)
+        );
+        let users = &prod.gateway.as_ref().unwrap().value.consumers[0].value;
+        let issuer = users.jwt.as_ref().unwrap().value.issuer.as_ref().unwrap();
+        assert_eq!(
+            (issuer.value.as_str(), at(issuer.span)),
+            ("https://demo.example.com/id", 25)
+        );
+        // The platform itself is left as it was.
+        assert_eq!(
+            spec.services[0].value.image.value,
+            "ghcr.io/x/api:1.0.0@sha256:abc"
         );
     }
 

@@ -74,6 +74,38 @@ pub struct Environment {
     /// Changes to services, by the name of a service of the platform.
     #[serde(default)]
     pub services: IndexMap<Spanned<String>, Spanned<ServiceOverride>>,
+    /// Changes to the gateway's consumers.
+    #[serde(default)]
+    pub gateway: Option<Spanned<GatewayOverride>>,
+}
+
+/// What an environment changes of the gateway settings.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayOverride {
+    /// Changes to consumers, by the name of a consumer of `gateway.consumers`.
+    #[serde(default)]
+    pub consumers: IndexMap<Spanned<String>, Spanned<ConsumerOverride>>,
+}
+
+/// What an environment changes of one gateway consumer.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsumerOverride {
+    /// Changes to the consumer's `jwt` credential.
+    #[serde(default)]
+    pub jwt: Option<Spanned<JwtOverride>>,
+}
+
+/// What an environment changes of a JWT credential.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JwtOverride {
+    /// The `iss` claim of the consumer's tokens in this environment: an
+    /// identity provider on the environment's domain signs them with its
+    /// own URL.
+    #[serde(default)]
+    pub issuer: Option<Spanned<String>>,
 }
 
 /// What an environment changes of one service. Each key replaces the
