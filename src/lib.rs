@@ -1,7 +1,8 @@
 //! platgen: one `platform.yaml` in; validated, rendered platform configs out.
 //!
 //! The pipeline runs one way: source -> [`spec`] (parsed, with spans) ->
-//! [`check`] (rules, diagnostics) -> [`model`] (validated, no spans) ->
+//! an environment applied ([`spec::environment`], spec -> spec, spans kept)
+//! -> [`check`] (rules, diagnostics) -> [`model`] (validated, no spans) ->
 //! render -> emit. The library never prints; the binary does.
 
 pub mod check;

@@ -38,6 +38,10 @@ pub fn render(source: &SourceFile, diagnostics: &[Diagnostic]) -> String {
                 label.message
             );
         }
+        // Notes say, for one, which environment a problem is in.
+        for note in &d.notes {
+            let _ = write!(message, "\nnote: {note}");
+        }
         if let Some(help) = &d.help {
             let _ = write!(message, "\nhelp: {help}");
         }

@@ -105,6 +105,18 @@ fn check_covers_every_environment_and_locates_what_one_brings() {
     assert_eq!(d["line"], 23, "{json:#}");
     assert_eq!(d["labels"][1]["line"], 8, "{json:#}");
     assert_eq!(d["notes"][0], "in environment `prod`", "{json:#}");
+    // So do the annotations of GitHub Actions, which name the environment.
+    let github = stdout(&platgen(&["check", CONFLICT, "--format", "github"]));
+    assert!(
+        github.starts_with(&format!("::error file={CONFLICT},line=23,col=23,")),
+        "{github}"
+    );
+    assert!(
+        github.contains(&format!(
+            "%0A{CONFLICT}:8:28: `api` publishes 1400 here%0Anote: in environment `prod`%0Ahelp: "
+        )),
+        "{github}"
+    );
 }
 
 #[test]
