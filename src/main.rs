@@ -375,12 +375,18 @@ fn checked_in(name: &str, bytes: &[u8], env: Option<&str>) -> Result<(SourceFile
 }
 
 /// The platform as `--phase ID` leaves it, or all of it.
-fn select_phase(full: &Platform, phase: Option<&str>, source: &SourceFile) -> Result<Platform> {
+fn select_phase<'p>(
+    full: &'p Platform,
+    phase: Option<&str>,
+    source: &SourceFile,
+) -> Result<std::borrow::Cow<'p, Platform>> {
+    // Without a phase, the platform itself: a copy of a large one was a
+    // tenth of the render's peak memory.
     let Some(id) = phase else {
-        return Ok(full.clone());
+        return Ok(std::borrow::Cow::Borrowed(full));
     };
     if let Some(p) = full.up_to_phase(id) {
-        return Ok(p);
+        return Ok(std::borrow::Cow::Owned(p));
     }
     anyhow::ensure!(
         full.phased,

@@ -171,6 +171,7 @@ pub fn render(
     // a user's template can write anything, so with overrides every YAML
     // file is read back.
     let read_back = engine.has_overrides() || cfg!(debug_assertions);
+    let header = header(&options.spec_name);
     for target in Target::ALL {
         if !options.targets.contains(target) {
             continue;
@@ -183,7 +184,7 @@ pub fn render(
             Target::Kong => kong::render(platform, engine)?,
         };
         for (path, body) in rendered {
-            let contents = finish(&header(&options.spec_name), &body);
+            let contents = finish(&header, body);
             let yaml = std::path::Path::new(&path)
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
@@ -209,17 +210,31 @@ pub fn render(
 }
 
 /// The header, then the body with trailing blank lines trimmed and one final
-/// newline.
-fn finish(header: &str, body: &str) -> String {
-    let mut out = String::with_capacity(header.len() + body.len() + 1);
-    out.push_str(header);
-    out.push_str(body.trim_start_matches('\n').trim_end());
-    out.push('\n');
-    out
+/// newline. Done in the body's own buffer, trimmed to fit: a large render
+/// holds every file until it is written, and a copy of each (or the slack
+/// a growing buffer keeps) was a third of its peak memory.
+fn finish(header: &str, mut body: String) -> String {
+    let end = body.trim_end().len();
+    body.truncate(end);
+    let start = body.len() - body.trim_start_matches('\n').len();
+    body.replace_range(..start, header);
+    body.push('\n');
+    body.shrink_to_fit();
+    body
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn finish_puts_the_header_first_and_one_newline_last() {
+        assert_eq!(
+            super::finish("# h\n", "\n\na: 1\n\n  \n".into()),
+            "# h\na: 1\n"
+        );
+        assert_eq!(super::finish("# h\n", "a: 1".into()), "# h\na: 1\n");
+        assert_eq!(super::finish("# h\n", String::new()), "# h\n\n");
+    }
+
     #[test]
     fn parallel_map_keeps_the_order_of_the_items() {
         for n in [0, 1, 7, 8, 17, 1000] {
