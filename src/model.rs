@@ -47,6 +47,16 @@ pub struct Platform {
     pub alerting: Option<Alerting>,
     /// Consumers and policies of the gateway role.
     pub gateway: GatewaySettings,
+    /// The Ingress in front of the proxy, when the spec has one.
+    pub ingress: Option<Ingress>,
+}
+
+/// The Ingress in front of the proxy role.
+#[derive(Debug, Clone)]
+pub struct Ingress {
+    pub class: String,
+    pub tls_secret: Option<String>,
+    pub cert_manager_issuer: Option<String>,
 }
 
 /// The monitoring role's settings, defaults applied.
@@ -1036,6 +1046,15 @@ impl Platform {
             monitoring: monitoring(spec.monitoring.as_ref().map(|m| &m.value)),
             alerting: spec.alerting.as_ref().map(|a| alerting(&a.value)),
             gateway: gateway_settings(spec.gateway.as_ref().map(|g| &g.value)),
+            ingress: spec.ingress.as_ref().map(|i| Ingress {
+                class: i.value.class.value.clone(),
+                tls_secret: i.value.tls_secret.as_ref().map(|t| t.value.clone()),
+                cert_manager_issuer: i
+                    .value
+                    .cert_manager_issuer
+                    .as_ref()
+                    .map(|t| t.value.clone()),
+            }),
         }
     }
 

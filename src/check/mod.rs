@@ -20,6 +20,7 @@ pub mod internal_port;
 pub mod invalid_autoscale;
 pub mod invalid_health;
 pub mod invalid_image;
+pub mod invalid_ingress;
 pub mod invalid_metric_name;
 pub mod invalid_name;
 pub mod invalid_path;
@@ -103,6 +104,7 @@ const CHECKS: &[(&Rule, Check)] = &[
     (&internal_port::RULE, internal_port::check),
     (&gateway_bypass::RULE, gateway_bypass::check),
     (&missing_entrypoint::RULE, missing_entrypoint::check),
+    (&invalid_ingress::RULE, invalid_ingress::check),
     (&duplicate_setting::RULE, duplicate_setting::check),
     (&invalid_autoscale::RULE, invalid_autoscale::check),
     (&invalid_quantity::RULE, invalid_quantity::check),

@@ -88,6 +88,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "kubernetes/rbac.yaml.j2",
         include_str!("../../templates/kubernetes/rbac.yaml.j2"),
     ),
+    (
+        "kubernetes/ingress.yaml.j2",
+        include_str!("../../templates/kubernetes/ingress.yaml.j2"),
+    ),
 ];
 
 /// A template that failed to load or render.

@@ -4,7 +4,9 @@
 //!
 //! Decisions made here, not in the templates:
 //! - A service with volumes is a StatefulSet with one volume claim per
-//!   volume (ReadWriteOnce, the spec's size or 1Gi); any other service is a
+//!   volume (ReadWriteOnce, the spec's size or 1Gi) and a headless
+//!   governing Service, `<service>-headless` (its `serviceName`), besides
+//!   the ClusterIP Service that clients use; any other service is a
 //!   Deployment, one with `strategy: recreate` of type `Recreate`.
 //! - A `job` is a Job, a `cronjob` a CronJob (`concurrencyPolicy: Forbid`),
 //!   with [`JOB_BACKOFF_LIMIT`] retries, pods that are not restarted in
@@ -30,6 +32,12 @@
 //!   limited (a CPU limit only throttles).
 //! - `autoscale` becomes an `autoscaling/v2` HorizontalPodAutoscaler, and the
 //!   workload then leaves `replicas` to it.
+//! - With an `ingress`, `kubernetes/ingress.yaml` is a
+//!   `networking.k8s.io/v1` Ingress of the spec's class that sends every
+//!   route's path (Prefix) to the proxy role's Service, on `domain`, with
+//!   TLS from `tls_secret` and cert-manager's `cluster-issuer` annotation
+//!   when the spec names an issuer; the proxy's Service is then ClusterIP.
+//!   No route leads to an internal port, so the Ingress never does either.
 //! - The pod template carries a hash of its environment, so a changed value
 //!   rolls the pods on the next apply.
 //! - Labels are the recommended `app.kubernetes.io/*` set.
@@ -90,6 +98,8 @@ pub struct Workload {
     pub kind: &'static str,
     /// A Deployment that stops its pod before starting the new one.
     pub recreate: bool,
+    /// The StatefulSet's headless governing Service (`serviceName`).
+    pub headless_service: Option<String>,
     /// What a Job or CronJob needs besides its pod.
     pub job: Option<JobSettings>,
     /// Volume claims of their own, for a Job or CronJob's volumes (a
@@ -327,6 +337,73 @@ pub struct Autoscale {
     pub min: u32,
     pub max: u32,
     pub cpu_percent: u32,
+}
+
+/// What `kubernetes/ingress.yaml.j2` receives.
+#[derive(Debug, Serialize)]
+pub struct IngressContext {
+    pub name: String,
+    pub namespace: String,
+    pub labels: Vec<Label>,
+    pub annotations: Vec<KeyValue>,
+    pub class: String,
+    /// The platform's domain; `None` for any host.
+    pub host: Option<String>,
+    pub tls_secret: Option<String>,
+    /// Every route's path, in spec order.
+    pub paths: Vec<String>,
+    /// The proxy role's Service and port.
+    pub backend: String,
+    pub port: u16,
+}
+
+/// The labels of what belongs to the whole platform rather than a service.
+fn platform_labels(platform: &Platform) -> Vec<Label> {
+    vec![
+        Label {
+            key: "app.kubernetes.io/part-of".into(),
+            value: platform.name.clone(),
+        },
+        Label {
+            key: "app.kubernetes.io/managed-by".into(),
+            value: "platgen".into(),
+        },
+    ]
+}
+
+/// The Ingress in front of the proxy: every route's path, to the proxy's
+/// first tcp port; `None` without an `ingress`, a proxy or a route.
+pub fn ingress(platform: &Platform) -> Option<IngressContext> {
+    let spec = platform.ingress.as_ref()?;
+    let proxy = role(platform, platform.roles.proxy.as_ref())?;
+    let port = wiring::role_port(proxy)?;
+    let paths: Vec<String> = platform
+        .services
+        .iter()
+        .filter_map(|s| s.route.as_ref().map(|r| r.path.clone()))
+        .collect();
+    if paths.is_empty() {
+        return None;
+    }
+    Some(IngressContext {
+        name: platform.name.clone(),
+        namespace: platform.name.clone(),
+        labels: platform_labels(platform),
+        annotations: spec
+            .cert_manager_issuer
+            .iter()
+            .map(|issuer| KeyValue {
+                key: "cert-manager.io/cluster-issuer".into(),
+                value: issuer.clone(),
+            })
+            .collect(),
+        class: spec.class.clone(),
+        host: platform.domain.clone(),
+        tls_secret: spec.tls_secret.clone(),
+        paths,
+        backend: proxy.name.clone(),
+        port,
+    })
 }
 
 /// What `namespace.yaml.j2` and `kustomization.yaml.j2` receive.
@@ -878,6 +955,7 @@ fn workload(
         namespace: platform.name.clone(),
         kind: workload_kind(s),
         recreate: s.strategy == Strategy::Recreate && s.volumes.is_empty(),
+        headless_service: (workload_kind(s) == "StatefulSet").then(|| headless_name(&s.name)),
         job: s.runs_to_completion().then(|| JobSettings {
             backoff_limit: JOB_BACKOFF_LIMIT,
             ttl_seconds: JOB_TTL_SECONDS,
@@ -913,6 +991,7 @@ fn workload(
         ports: ports(s),
         service_type: if platform.roles.proxy.as_deref() == Some(s.name.as_str())
             && s.ports.iter().any(|p| p.public)
+            && platform.ingress.is_none()
         {
             "LoadBalancer"
         } else {
@@ -926,6 +1005,14 @@ fn workload(
         disruption_budget: runs_several(s).then_some(1),
         network_policy: network_policy::policy(platform, edges, s),
     }
+}
+
+/// The name of a StatefulSet's headless Service: `<service>-headless`,
+/// the service name shortened so that the whole stays a DNS label.
+pub fn headless_name(service: &str) -> String {
+    const SUFFIX: &str = "-headless";
+    let head: String = service.chars().take(63 - SUFFIX.len()).collect();
+    format!("{}{SUFFIX}", head.trim_end_matches('-'))
 }
 
 /// The workload kind of a service: a Job or CronJob for what runs to
@@ -1034,6 +1121,13 @@ pub fn render(
         ));
         resources.push(file);
     }
+    if let Some(cx) = ingress(platform) {
+        files.push((
+            "kubernetes/ingress.yaml".to_owned(),
+            engine.render("kubernetes/ingress.yaml.j2", &cx)?,
+        ));
+        resources.push("ingress.yaml".to_owned());
+    }
     // One manifest per service: independent work, spread over the cores.
     let manifests = super::parallel_map(&platform.services, |s| {
         let w = workload(platform, &mounts, &configs, &edges, s);
@@ -1045,16 +1139,7 @@ pub fn render(
         resources.push(file);
     }
     let secrets = platform.secret_names();
-    let labels = vec![
-        Label {
-            key: "app.kubernetes.io/part-of".into(),
-            value: platform.name.clone(),
-        },
-        Label {
-            key: "app.kubernetes.io/managed-by".into(),
-            value: "platgen".into(),
-        },
-    ];
+    let labels = platform_labels(platform);
     let mut namespace_labels = labels.clone();
     for (mode, level) in [
         ("enforce", pod_security_level(platform)),

@@ -55,6 +55,12 @@ pub struct Spec {
     /// credentials, which addresses it trusts, and its Admin API.
     #[serde(default)]
     pub gateway: Option<Spanned<GatewaySettings>>,
+    /// A Kubernetes Ingress in front of the proxy role: the cluster's
+    /// ingress controller terminates TLS and sends every route's path to
+    /// the proxy, which stays a ClusterIP Service. Without it, the proxy's
+    /// Service is a LoadBalancer.
+    #[serde(default)]
+    pub ingress: Option<Spanned<IngressSettings>>,
     /// Deployment environments (`dev`, `staging`, `prod`, ...), by name: what
     /// each changes of the platform above. `platgen render --env NAME`
     /// renders the platform with one applied; `platgen check` checks the
@@ -138,6 +144,23 @@ pub struct ServiceOverride {
     /// port named `http` on host port 8080 (or a range `"low-high"`).
     #[serde(default)]
     pub ports: IndexMap<Spanned<String>, Spanned<PortNumber>>,
+}
+
+/// The Ingress in front of the proxy role.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IngressSettings {
+    /// The IngressClass that serves it (`ingressClassName`), e.g. `nginx`
+    /// or `traefik`.
+    pub class: Spanned<String>,
+    /// The Secret (type `kubernetes.io/tls`, in the platform's namespace)
+    /// holding the certificate for `domain`. Without it, plain HTTP.
+    #[serde(default)]
+    pub tls_secret: Option<Spanned<String>>,
+    /// A cert-manager ClusterIssuer that issues the certificate into
+    /// `tls_secret` (the `cert-manager.io/cluster-issuer` annotation).
+    #[serde(default)]
+    pub cert_manager_issuer: Option<Spanned<String>>,
 }
 
 /// Platform-wide port policy.

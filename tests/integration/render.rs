@@ -501,6 +501,19 @@ fn check_service_manifest(
                 let st: StatefulSet = strict(&doc, &what);
                 let spec = st.spec.unwrap();
                 assert_eq!(s.kind, WorkloadKind::Service, "{what}");
+                // Governed by a headless Service of its own.
+                assert_eq!(
+                    spec.service_name.as_deref(),
+                    Some(platgen::render::kubernetes::headless_name(&s.name).as_str()),
+                    "{what}"
+                );
+                assert!(
+                    text.contains(&format!(
+                        "name: \"{}\"",
+                        platgen::render::kubernetes::headless_name(&s.name)
+                    )),
+                    "{what}: no headless Service"
+                );
                 assert_eq!(spec.volume_claim_templates.unwrap().len(), s.volumes.len());
                 selector = spec.selector.match_labels;
                 template = Some(spec.template);
@@ -538,7 +551,14 @@ fn check_service_manifest(
             }
             "Service" => {
                 let svc: Service = strict(&doc, &what);
+                let headless = svc.metadata.name.as_deref()
+                    == Some(platgen::render::kubernetes::headless_name(&s.name).as_str());
                 let spec = svc.spec.unwrap();
+                assert_eq!(
+                    spec.cluster_ip.as_deref() == Some("None"),
+                    headless,
+                    "{what}: only the governing Service is headless"
+                );
                 let expected: u32 = s.ports.iter().map(|p| p.container.count()).sum();
                 assert_eq!(
                     u32::try_from(spec.ports.unwrap_or_default().len()).unwrap(),
@@ -661,4 +681,81 @@ fn phase_filter_keeps_earlier_phases_only() {
     assert!(platform.up_to_phase("9").is_none());
     let files = render_all(&phase1);
     assert!(!file(&files, "compose.yaml").contains("kong"));
+}
+
+#[test]
+fn the_ingress_sends_every_route_to_the_proxy_with_tls() {
+    use k8s_openapi::api::core::v1::Service;
+    use k8s_openapi::api::networking::v1::Ingress;
+    let platform = platform(&root().join("tests/fixtures/valid/ingress.yaml"));
+    let files = render_all(&platform);
+    let ingress: Ingress = strict(
+        &serde_saphyr::from_str::<serde_json::Value>(file(&files, "kubernetes/ingress.yaml"))
+            .unwrap(),
+        "ingress.yaml",
+    );
+    let annotations = ingress.metadata.annotations.unwrap();
+    assert_eq!(
+        annotations
+            .get("cert-manager.io/cluster-issuer")
+            .map(String::as_str),
+        Some("letsencrypt")
+    );
+    let spec = ingress.spec.unwrap();
+    assert_eq!(spec.ingress_class_name.as_deref(), Some("nginx"));
+    let tls = &spec.tls.unwrap()[0];
+    assert_eq!(tls.secret_name.as_deref(), Some("demo-tls"));
+    assert_eq!(
+        tls.hosts.as_deref(),
+        Some(&["demo.example.com".to_owned()][..])
+    );
+    let rule = &spec.rules.unwrap()[0];
+    assert_eq!(rule.host.as_deref(), Some("demo.example.com"));
+    let paths = &rule.http.as_ref().unwrap().paths;
+    let routed: Vec<&str> = platform
+        .services
+        .iter()
+        .filter_map(|s| s.route.as_ref().map(|r| r.path.as_str()))
+        .collect();
+    assert_eq!(
+        paths
+            .iter()
+            .map(|p| p.path.as_deref().unwrap())
+            .collect::<Vec<_>>(),
+        routed
+    );
+    for p in paths {
+        assert_eq!(p.path_type, "Prefix");
+        let backend = p.backend.service.as_ref().unwrap();
+        assert_eq!(backend.name, "web", "the proxy, which applies the routes");
+        assert_eq!(backend.port.as_ref().unwrap().number, Some(80));
+    }
+    let kustomization = file(&files, "kubernetes/kustomization.yaml");
+    assert!(kustomization.contains("- \"ingress.yaml\""));
+    // Behind an Ingress the proxy is no LoadBalancer of its own.
+    let proxy: Service = strict(
+        &serde_saphyr::from_str::<serde_json::Value>(
+            file(&files, "kubernetes/web.yaml")
+                .split("\n---\n")
+                .find(|d| d.contains("kind: Service"))
+                .unwrap(),
+        )
+        .unwrap(),
+        "web Service",
+    );
+    assert_eq!(proxy.spec.unwrap().type_.as_deref(), Some("ClusterIP"));
+    // Without `ingress`, no Ingress and a LoadBalancer.
+    let plain = platform_from_text(
+        &std::fs::read_to_string(root().join("tests/fixtures/valid/ingress.yaml"))
+            .unwrap()
+            .replace("ingress:\n  class: nginx\n  tls_secret: demo-tls\n  cert_manager_issuer: letsencrypt\n", ""),
+    );
+    let files = render_all(&plain);
+    assert!(!files.iter().any(|f| f.path == "kubernetes/ingress.yaml"));
+    assert!(file(&files, "kubernetes/web.yaml").contains("type: LoadBalancer"));
+}
+
+fn platform_from_text(text: &str) -> Platform {
+    let (_, outcome) = check::check_bytes("platform.yaml", text.as_bytes());
+    outcome.platform.expect("the spec checks")
 }
