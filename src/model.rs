@@ -424,6 +424,8 @@ pub struct Health {
     pub timeout_ms: u64,
     pub retries: u32,
     pub start_period_ms: Option<u64>,
+    /// The port and path of the liveness endpoint, when the spec names one.
+    pub liveness: Option<(PortTarget, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -571,6 +573,10 @@ fn health(s: &ServiceFacts, h: &spec::Health) -> Health {
         timeout_ms: millis(h.timeout.as_ref()).unwrap_or(DEFAULT_TIMEOUT_MS),
         retries: h.retries.as_ref().map_or(DEFAULT_RETRIES, |r| r.value),
         start_period_ms: millis(h.start_period.as_ref()),
+        liveness: h
+            .liveness
+            .as_ref()
+            .map(|l| (target(s, l.value.port.as_ref()), l.value.path.value.clone())),
     }
 }
 

@@ -147,6 +147,15 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     out,
                 );
             }
+            if let Some(live) = &health.value.liveness {
+                check_one(
+                    s,
+                    "the liveness endpoint",
+                    live.span,
+                    live.value.port.as_ref(),
+                    out,
+                );
+            }
             if let Some(tcp) = &health.value.tcp {
                 check_one(
                     s,

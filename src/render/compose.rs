@@ -517,6 +517,7 @@ mod tests {
 
     fn health(check: HealthCheck, probe: Probe) -> Health {
         Health {
+            liveness: None,
             check,
             probe,
             interval_ms: 10_000,

@@ -21,7 +21,8 @@
 //!   port (the `internal-port` rule).
 //! - `health` becomes the readiness probe (httpGet, tcpSocket or exec) and
 //!   the liveness probe, except that an `http` check is only a tcpSocket
-//!   check for liveness (see [`liveness`]); `start_period` becomes a startup
+//!   check for liveness (see [`liveness`]), and `health.liveness`, when
+//!   given, is an httpGet liveness probe of its own; `start_period` becomes a startup
 //!   probe that allows that long.
 //! - Environment values go into a ConfigMap `<service>-env`; secrets are
 //!   `secretKeyRef`s into one Secret, `<platform>-secrets`, whose keys are the
@@ -569,7 +570,13 @@ fn probe(health: &Health, failure_threshold: u64) -> Probe {
 /// whenever one shared dependency fails. Readiness keeps the full check.
 fn liveness(health: &Health, failure_threshold: u64) -> Probe {
     let mut p = probe(health, failure_threshold);
-    if matches!(p.kind, "httpGet" | "grpc") {
+    if let Some((port, path)) = &health.liveness {
+        p.kind = "httpGet";
+        p.port = Some(port.number);
+        p.path = Some(path.clone());
+        p.command = None;
+        p.service = None;
+    } else if matches!(p.kind, "httpGet" | "grpc") {
         p.kind = "tcpSocket";
         p.path = None;
         p.service = None;

@@ -228,6 +228,9 @@ pub fn launch(platform: &Platform, service: &Service) -> Launch {
         }
         launch.command = Some(command);
     }
+    if let Some(command) = redis_command(service, launch.command.as_deref()) {
+        launch.command = Some(command);
+    }
     if let Some(script) = secrets_wrapper(service) {
         let mut entrypoint = vec![
             "/bin/sh".to_owned(),
@@ -240,6 +243,42 @@ pub fn launch(platform: &Platform, service: &Service) -> Launch {
         launch.entrypoint = Some(entrypoint);
     }
     launch
+}
+
+/// The share of a Redis container's memory limit that its `maxmemory`
+/// gets, in percent: the rest is for the fork that writes snapshots and
+/// rewrites the append-only file (copy-on-write pages), buffers and
+/// fragmentation.
+pub const REDIS_MAXMEMORY_PERCENT: u64 = 75;
+
+/// The command of a Redis (or Valkey) server with a memory limit and no
+/// `--maxmemory` of its own: the spec's command (or the image's
+/// `redis-server`) with `--maxmemory` at [`REDIS_MAXMEMORY_PERCENT`] of the
+/// limit. Without it Redis grows until the kernel kills it at the limit;
+/// with it, writes fail with an OOM error first (the default policy,
+/// `noeviction`, keeps every key of a store; set `--maxmemory-policy` in
+/// the command for a cache). `None` when nothing changes.
+pub fn redis_command(service: &Service, command: Option<&[String]>) -> Option<Vec<String>> {
+    let server = match crate::exposure::image_name(&service.image) {
+        "redis" => "redis-server",
+        "valkey" => "valkey-server",
+        _ => return None,
+    };
+    let limit = service.resources.memory_bytes?;
+    let mut argv: Vec<String> = match command {
+        None => vec![server.to_owned()],
+        Some(c) if c.first().is_some_and(|a| a == server) => c.to_vec(),
+        Some(_) => return None,
+    };
+    if argv
+        .iter()
+        .any(|a| a.starts_with("--maxmemory") && !a.starts_with("--maxmemory-"))
+    {
+        return None;
+    }
+    argv.push("--maxmemory".to_owned());
+    argv.push((limit.saturating_mul(REDIS_MAXMEMORY_PERCENT) / 100).to_string());
+    Some(argv)
 }
 
 /// The wrapper's `$0`, which `sh` names in its own messages.
@@ -363,6 +402,57 @@ services:
             [WRAPPER_NAME, ROLE_SECRETS_DIR, "docker-entrypoint.sh"]
         );
         assert_eq!(launch.command.unwrap(), ["rabbitmq-server"]);
+    }
+
+    #[test]
+    fn redis_gets_maxmemory_below_its_memory_limit() {
+        let spec = "name: demo
+services:
+  cache:
+    image: redis:7.4.1-alpine
+    command: [redis-server, --appendonly, \"yes\"]
+    health: {command: [redis-cli, ping]}
+    resources: {memory: 512Mi}
+";
+        let p = platform(spec);
+        let cache = p.service("cache").unwrap();
+        assert_eq!(
+            launch(&p, cache).command.unwrap(),
+            [
+                "redis-server",
+                "--appendonly",
+                "yes",
+                "--maxmemory",
+                "402653184"
+            ]
+        );
+        let own = platform(&spec.replace("\"yes\"]", "\"yes\", --maxmemory, 100mb]"));
+        assert_eq!(
+            launch(&own, own.service("cache").unwrap()).command.unwrap(),
+            [
+                "redis-server",
+                "--appendonly",
+                "yes",
+                "--maxmemory",
+                "100mb"
+            ],
+            "the spec's own maxmemory stays"
+        );
+        let image_cmd =
+            platform(&spec.replace("    command: [redis-server, --appendonly, \"yes\"]\n", ""));
+        assert_eq!(
+            launch(&image_cmd, image_cmd.service("cache").unwrap())
+                .command
+                .unwrap(),
+            ["redis-server", "--maxmemory", "402653184"]
+        );
+        let unlimited = platform(&spec.replace("    resources: {memory: 512Mi}\n", ""));
+        assert_eq!(
+            launch(&unlimited, unlimited.service("cache").unwrap())
+                .command
+                .unwrap(),
+            ["redis-server", "--appendonly", "yes"]
+        );
     }
 
     #[test]

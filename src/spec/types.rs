@@ -693,6 +693,16 @@ pub struct Health {
     /// Grace time after start during which failures do not count, e.g. `30s`.
     #[serde(default)]
     pub start_period: Option<Spanned<Text>>,
+    /// An HTTP endpoint that says only whether the process itself is alive
+    /// (Keycloak's `/health/live`), which the Kubernetes liveness probe
+    /// GETs instead of the check above: the check decides readiness, and a
+    /// readiness endpoint that reports a dependency down would restart a
+    /// healthy process. Without it, the liveness probe of an `http` or
+    /// `grpc` check only tests that the port accepts connections, and any
+    /// other check is its own liveness probe. docker-compose does not use
+    /// it.
+    #[serde(default)]
+    pub liveness: Option<Spanned<HttpCheck>>,
 }
 
 /// An HTTP health check.

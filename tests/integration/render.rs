@@ -246,6 +246,22 @@ fn check_lifecycle(c: &ComposeService, s: &platgen::model::Service) {
     );
 }
 
+/// Only a role, or Redis kept below its memory limit, runs another command
+/// than the spec's.
+fn may_change_its_command(
+    platform: &Platform,
+    s: &platgen::model::Service,
+    launch: &platgen::render::wiring::Launch,
+) -> bool {
+    let role = |r: &Option<String>| r.as_deref() == Some(s.name.as_str());
+    role(&platform.roles.monitoring)
+        || role(&platform.roles.gateway)
+        || launch
+            .command
+            .as_ref()
+            .is_some_and(|c| c.iter().any(|a| a == "--maxmemory"))
+}
+
 pub fn check_compose(platform: &Platform, files: &[OutFile], what: &str) {
     {
         let spec = what;
@@ -333,8 +349,7 @@ pub fn check_compose(platform: &Platform, files: &[OutFile], what: &str) {
             assert_eq!(argv(&c.command), launch.command, "{}", s.name);
             assert_eq!(argv(&c.entrypoint), launch.entrypoint, "{}", s.name);
             if launch.command != s.command {
-                let role = |r: &Option<String>| r.as_deref() == Some(s.name.as_str());
-                assert!(role(&platform.roles.monitoring) || role(&platform.roles.gateway));
+                assert!(may_change_its_command(platform, s, &launch), "{}", s.name);
             }
             for secret in platform.role_secrets(&s.name) {
                 assert!(c.secrets.contains(&secret), "{}: {secret}", s.name);
@@ -758,4 +773,41 @@ fn the_ingress_sends_every_route_to_the_proxy_with_tls() {
 fn platform_from_text(text: &str) -> Platform {
     let (_, outcome) = check::check_bytes("platform.yaml", text.as_bytes());
     outcome.platform.expect("the spec checks")
+}
+
+#[test]
+fn keycloak_lives_by_its_live_endpoint_and_redis_keeps_below_its_limit() {
+    let platform = platform(&root().join("platform.yaml"));
+    let files = render_all(&platform);
+    let workload = |service: &str| -> serde_json::Value {
+        file(&files, &format!("kubernetes/{service}.yaml"))
+            .split("\n---\n")
+            .map(|d| serde_saphyr::from_str::<serde_json::Value>(d).unwrap())
+            .find(|d| d["spec"]["template"]["spec"]["containers"].is_array())
+            .unwrap()
+    };
+    let oauth2 = workload("oauth2");
+    let c = &oauth2["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(c["livenessProbe"]["httpGet"]["path"], "/health/live");
+    assert_eq!(c["livenessProbe"]["httpGet"]["port"], 9000);
+    assert!(
+        c["readinessProbe"]["exec"]["command"][2]
+            .as_str()
+            .unwrap()
+            .contains("/health/ready"),
+        "readiness keeps the full check"
+    );
+    // 75% of the 512Mi limit, in both targets.
+    let redis = workload("redis");
+    let args = redis["spec"]["template"]["spec"]["containers"][0]["args"].clone();
+    let expected = serde_json::json!([
+        "redis-server",
+        "--appendonly",
+        "yes",
+        "--maxmemory",
+        "402653184"
+    ]);
+    assert_eq!(args, expected);
+    let compose: serde_json::Value = serde_saphyr::from_str(file(&files, "compose.yaml")).unwrap();
+    assert_eq!(compose["services"]["redis"]["command"], expected);
 }
