@@ -31,9 +31,9 @@ if [ "$quick" = 1 ]; then sizes=(28 1000); runs=3; warmup=1; else sizes=(28 1000
 
 # Median wall time in ms of a command, by hyperfine; $prepare runs before each.
 median() { # median NAME PREPARE CMD
-  hyperfine -N --style none --warmup "$warmup" --runs "$runs" --prepare "$2" \
+  hyperfine -N --style none --warmup "$w" --runs "$r" --prepare "$2" \
     --export-json "$work/$1.json" "$3" >/dev/null 2>&1 \
-    || hyperfine --style none --warmup "$warmup" --runs "$runs" --prepare "$2" \
+    || hyperfine --style none --warmup "$w" --runs "$r" --prepare "$2" \
          --export-json "$work/$1.json" "$3" >/dev/null
   python3 -c "import json,sys; print('%.1f' % (json.load(open(sys.argv[1]))['results'][0]['median']*1000))" "$work/$1.json"
 }
@@ -47,7 +47,11 @@ echo "platgen: $(git -C "$repo" rev-parse --short HEAD)"
 echo
 printf '| %-8s | %-7s | %10s | %9s | %10s | %8s | %10s | %8s |\n' services work "platgen ms" "RSS MiB" "cp -r ms" "x cp -r" "python ms" "x faster"
 printf '|%s|\n' "----------|---------|------------|-----------|------------|----------|------------|----------"
+declare -A render_ms render_rss
 for n in "${sizes[@]}"; do
+  # 100,000 services: one run each (a render takes a minute, and so does
+  # removing its 100,000 files before the next); BENCH_RUNS_100K sets it.
+  if [ "$n" = 100000 ]; then r=${BENCH_RUNS_100K:-1}; w=0; else r=$runs; w=$warmup; fi
   if [ "$n" = 28 ]; then spec="$repo/platform.yaml"; else spec="$work/gen-$n.yaml"; "$gen" "$n" > "$spec"; fi
   out="$work/out-$n"
   if [ "$n" != 100000 ]; then
@@ -68,6 +72,7 @@ for n in "${sizes[@]}"; do
     p=-; faster=-
   fi
   printf '| %8s | %-7s | %10s | %9s | %10s | %8s | %10s | %8s |\n' "$n" render "$t" "$m" "$c" "$ratio" "$p" "$faster"
+  render_ms[$n]=$t; render_rss[$n]=$m
   t=$(median "again-$n" "true" "$platgen render $spec --out $out")
   printf '| %8s | %-7s | %10s | %9s | %10s | %8s | %10s | %8s |\n' "$n" "again" "$t" - - - - -
   if [ "$n" != 100000 ]; then
@@ -78,6 +83,14 @@ for n in "${sizes[@]}"; do
 done
 echo
 echo "again: a re-render with nothing changed (writes no file); --check: render --check (drift check)."
+# Growth of render from one size to the next (linear: 10x the services, 10x the time).
+for pair in "1000 10000" "10000 100000"; do
+  set -- $pair
+  if [ -n "${render_ms[$1]:-}" ] && [ -n "${render_ms[$2]:-}" ]; then
+    python3 -c "import sys; a,b,c,d=map(float,sys.argv[3:]); print('growth %s -> %s services: render time %.1fx, peak RSS %.1fx' % (sys.argv[1], sys.argv[2], b/a, d/c))" \
+      "$1" "$2" "${render_ms[$1]}" "${render_ms[$2]}" "${render_rss[$1]}" "${render_rss[$2]}"
+  fi
+done
 if command -v valgrind >/dev/null; then
   v=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$platgen" --version 2>&1 >/dev/null | awk '/Collected/ {print $4}')
   c=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$platgen" check platform.yaml 2>&1 >/dev/null | awk '/Collected/ {print $4}')
