@@ -129,41 +129,23 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for s in &cx.services {
         let svc = s.service();
         if let Some(health) = &svc.health {
-            if let Some(http) = &health.value.http {
-                check_one(
-                    s,
-                    "the http health check",
-                    http.span,
-                    http.value.port.as_ref(),
-                    out,
-                );
-            }
-            if let Some(grpc) = &health.value.grpc {
-                check_one(
-                    s,
-                    "the grpc health check",
-                    grpc.span,
-                    grpc.value.port.as_ref(),
-                    out,
-                );
-            }
-            if let Some(live) = &health.value.liveness {
-                check_one(
-                    s,
-                    "the liveness endpoint",
-                    live.span,
-                    live.value.port.as_ref(),
-                    out,
-                );
-            }
-            if let Some(tcp) = &health.value.tcp {
-                check_one(
-                    s,
-                    "the tcp health check",
-                    tcp.span,
-                    tcp.value.port.as_ref(),
-                    out,
-                );
+            let h = &health.value;
+            let references = [
+                h.http
+                    .as_ref()
+                    .map(|x| ("the http health check", x.span, x.value.port.as_ref())),
+                h.grpc
+                    .as_ref()
+                    .map(|x| ("the grpc health check", x.span, x.value.port.as_ref())),
+                h.liveness
+                    .as_ref()
+                    .map(|x| ("the liveness endpoint", x.span, x.value.port.as_ref())),
+                h.tcp
+                    .as_ref()
+                    .map(|x| ("the tcp health check", x.span, x.value.port.as_ref())),
+            ];
+            for (what, span, port) in references.into_iter().flatten() {
+                check_one(s, what, span, port, out);
             }
         }
         if let Some(metrics) = &svc.metrics {
