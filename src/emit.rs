@@ -31,7 +31,9 @@ use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 use std::fs;
 use std::io::{self, Write as _};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use similar::TextDiff;
 
@@ -182,7 +184,11 @@ fn safe_relative(path: &str) -> bool {
 
 /// The manifest after rendering `files` for `targets`: entries of other
 /// targets are kept, those of the rendered targets are replaced.
-fn next_manifest(old: Option<&Manifest>, files: &[OutFile], targets: &[Target]) -> Manifest {
+fn next_manifest(
+    old: Option<&Manifest>,
+    files: &[(Target, String)],
+    targets: &[Target],
+) -> Manifest {
     let mut entries: BTreeSet<(Target, String)> = old
         .map(|m| {
             m.entries
@@ -192,14 +198,14 @@ fn next_manifest(old: Option<&Manifest>, files: &[OutFile], targets: &[Target]) 
                 .collect()
         })
         .unwrap_or_default();
-    entries.extend(files.iter().map(|f| (f.target, f.path.clone())));
+    entries.extend(files.iter().cloned());
     Manifest { entries }
 }
 
 /// Files the previous render of `targets` made that this one no longer makes.
-fn stale(old: Option<&Manifest>, files: &[OutFile], targets: &[Target]) -> Vec<String> {
+fn stale(old: Option<&Manifest>, files: &[(Target, String)], targets: &[Target]) -> Vec<String> {
     let Some(old) = old else { return Vec::new() };
-    let new: HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    let new: HashSet<&str> = files.iter().map(|(_, p)| p.as_str()).collect();
     old.entries
         .iter()
         .filter(|(t, p)| targets.contains(t) && !new.contains(p.as_str()))
@@ -321,13 +327,11 @@ impl Dirs {
 /// once written: a render holds every staged file until the renames, and
 /// one open descriptor each ran out of descriptors at 100,000 services.
 fn stage(
-    dirs: &mut Dirs,
+    parent: &Path,
     dest: &Path,
     contents: &[u8],
     fsync: bool,
 ) -> Result<tempfile::TempPath, EmitError> {
-    let parent = dest.parent().unwrap_or_else(|| Path::new("."));
-    dirs.ensure(parent)?;
     let mut builder = tempfile::Builder::new();
     builder.prefix(TEMP_PREFIX);
     // Temporary files are private by default; generated configs are not.
@@ -351,19 +355,11 @@ fn stage(
     Ok(tmp.into_temp_path())
 }
 
-/// What `dest` holds now. In a directory this render made there is
-/// nothing yet, and so nothing to read.
-fn current(dirs: &Dirs, dest: &Path) -> io::Result<Vec<u8>> {
-    if dest.parent().is_some_and(|p| dirs.fresh(p)) {
-        Err(io::ErrorKind::NotFound.into())
-    } else {
-        fs::read(dest)
-    }
-}
-
 /// Replaces `dest` by `contents` through a temporary file and a rename.
 fn replace(dirs: &mut Dirs, dest: &Path, contents: &str, fsync: bool) -> Result<(), EmitError> {
-    stage(dirs, dest, contents.as_bytes(), fsync)?
+    let parent = dest.parent().unwrap_or_else(|| Path::new("."));
+    dirs.ensure(parent)?;
+    stage(parent, dest, contents.as_bytes(), fsync)?
         .persist(dest)
         .map_err(|e| io_error("replace", dest)(e.error))?;
     Ok(())
@@ -394,73 +390,184 @@ pub fn write_with(
     targets: &[Target],
     options: WriteOptions,
 ) -> Result<Written, EmitError> {
-    usable_dir(dir)?;
-    let old = Manifest::read(dir)?;
-    remove_leftover_temp_files(dir);
-    let mut dirs = Dirs::default();
-    let result = write_files(dir, files, targets, options, old.as_ref(), &mut dirs);
-    if result.is_err() {
-        dirs.remove_made();
+    let writer = Writer::open(dir, targets, options)?;
+    for file in files {
+        if writer.put(file.clone()).is_break() {
+            break;
+        }
     }
-    result
+    writer.finish()
 }
 
-fn write_files(
-    dir: &Path,
-    files: &[OutFile],
-    targets: &[Target],
+fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Writes rendered files into a directory as they come, from any thread
+/// ([`crate::render::render_each`]'s sink): step 1 of the module's two, per
+/// file, as soon as it is rendered, so that no render holds every file.
+/// [`Writer::finish`] does step 2. Dropped unfinished (a template failed,
+/// a file could not be staged), it removes what it staged and the
+/// directories it made: the directory is as it was.
+pub struct Writer<'d> {
+    dir: &'d Path,
+    targets: Vec<Target>,
     options: WriteOptions,
-    old: Option<&Manifest>,
-    dirs: &mut Dirs,
-) -> Result<Written, EmitError> {
-    // Step 1: compare; stage every changed file in full, next to its
-    // destination. A foreign file in the way stops everything before a
-    // single rename.
-    let mut foreign = Vec::new();
-    let mut staged = Vec::new();
-    let mut report = Written::default();
-    let generated: HashSet<&str> = old
-        .map(|m| m.entries.iter().map(|(_, p)| p.as_str()).collect())
-        .unwrap_or_default();
-    for file in files {
-        let dest = dir.join(&file.path);
-        let changed = match current(dirs, &dest) {
+    old: Option<Manifest>,
+    /// The paths the old manifest lists.
+    generated: HashSet<String>,
+    state: Mutex<WriteState>,
+}
+
+#[derive(Default)]
+struct WriteState {
+    dirs: Dirs,
+    staged: Vec<(tempfile::TempPath, PathBuf, String)>,
+    foreign: Vec<PathBuf>,
+    unchanged: Vec<String>,
+    files: Vec<(Target, String)>,
+    error: Option<EmitError>,
+    finished: bool,
+}
+
+impl<'d> Writer<'d> {
+    /// Checks that `dir` can be an output directory, reads its manifest and
+    /// removes a killed render's temporary files. Nothing is written yet.
+    pub fn open(
+        dir: &'d Path,
+        targets: &[Target],
+        options: WriteOptions,
+    ) -> Result<Self, EmitError> {
+        usable_dir(dir)?;
+        let old = Manifest::read(dir)?;
+        remove_leftover_temp_files(dir);
+        let generated = old
+            .as_ref()
+            .map(|m| m.entries.iter().map(|(_, p)| p.clone()).collect())
+            .unwrap_or_default();
+        Ok(Writer {
+            dir,
+            targets: targets.to_vec(),
+            options,
+            old,
+            generated,
+            state: Mutex::new(WriteState::default()),
+        })
+    }
+
+    /// Takes one rendered file: compares it with what `dir` holds and, if it
+    /// differs, stages it in full next to its destination. `Break` once
+    /// something failed; [`Writer::finish`] then says what.
+    pub fn put(&self, file: OutFile) -> ControlFlow<()> {
+        match self.try_put(file) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => {
+                locked(&self.state).error.get_or_insert(e);
+                ControlFlow::Break(())
+            }
+        }
+    }
+
+    fn try_put(&self, file: OutFile) -> Result<(), EmitError> {
+        let dest = self.dir.join(&file.path);
+        let fresh = dest
+            .parent()
+            .is_some_and(|p| locked(&self.state).dirs.fresh(p));
+        let current = if fresh {
+            Err(io::ErrorKind::NotFound.into())
+        } else {
+            fs::read(&dest)
+        };
+        let mut foreign = false;
+        let changed = match current {
             Ok(current) if current == file.contents.as_bytes() => false,
             Ok(_) => {
-                if !options.force && !generated.contains(file.path.as_str()) {
-                    foreign.push(dest.clone());
-                }
+                foreign = !self.options.force && !self.generated.contains(&file.path);
                 true
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => true,
+            // A directory, or a file where a directory of ours would go.
             Err(_) if dest.is_dir() => {
-                foreign.push(dest.clone());
+                foreign = true;
                 true
             }
             Err(e) if e.kind() == io::ErrorKind::NotADirectory => {
-                // A file stands where a directory of ours would go.
-                foreign.push(dest.clone());
+                foreign = true;
                 true
             }
             Err(e) => return Err(io_error("read", &dest)(e)),
         };
+        let mut state = locked(&self.state);
+        state.files.push((file.target, file.path.clone()));
         if !changed {
-            report.unchanged.push(file.path.clone());
-        } else if foreign.is_empty() {
-            staged.push((
-                stage(dirs, &dest, file.contents.as_bytes(), options.fsync)?,
-                dest,
-                file.path.clone(),
-            ));
+            state.unchanged.push(file.path);
+            return Ok(());
         }
-    }
-    if !foreign.is_empty() {
-        return Err(EmitError::Foreign(foreign));
+        if foreign {
+            state.foreign.push(dest.clone());
+        }
+        // A foreign file stops everything before a single rename; staging
+        // more would be undone.
+        if !state.foreign.is_empty() {
+            return Ok(());
+        }
+        let parent = dest.parent().unwrap_or_else(|| Path::new("."));
+        state.dirs.ensure(parent)?;
+        drop(state);
+        let tmp = stage(parent, &dest, file.contents.as_bytes(), self.options.fsync)?;
+        drop(file.contents);
+        locked(&self.state).staged.push((tmp, dest, file.path));
+        Ok(())
     }
 
-    // Step 2: the manifest lists every file that may be there from now on,
-    // old and new; then the renames; then the stale files go; then the
-    // manifest lists exactly the new files.
+    /// Step 2: the manifest, the renames, the stale files, the manifest
+    /// again; or the first error of step 1, with nothing renamed.
+    pub fn finish(self) -> Result<Written, EmitError> {
+        let mut state = locked(&self.state);
+        if let Some(e) = state.error.take() {
+            return Err(e);
+        }
+        if !state.foreign.is_empty() {
+            let mut foreign = std::mem::take(&mut state.foreign);
+            foreign.sort();
+            return Err(EmitError::Foreign(foreign));
+        }
+        state.files.sort_by(|a, b| a.1.cmp(&b.1));
+        state.unchanged.sort();
+        state.staged.sort_by(|a, b| a.2.cmp(&b.2));
+        let written = rename_into_place(&self, &mut state)?;
+        state.finished = true;
+        Ok(written)
+    }
+}
+
+impl Drop for Writer<'_> {
+    fn drop(&mut self) {
+        let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if !state.finished {
+            // Temporary files first, then the (now empty) directories.
+            state.staged.clear();
+            state.dirs.remove_made();
+        }
+    }
+}
+
+fn rename_into_place(writer: &Writer<'_>, taken: &mut WriteState) -> Result<Written, EmitError> {
+    let (dir, options, targets, old) = (
+        writer.dir,
+        writer.options,
+        &writer.targets[..],
+        writer.old.as_ref(),
+    );
+    let mut report = Written {
+        unchanged: std::mem::take(&mut taken.unchanged),
+        ..Written::default()
+    };
+    let files = &taken.files;
+    let dirs = &mut taken.dirs;
+    // The manifest lists every file that may be there from now on, old and
+    // new; then the renames; then the stale files go; then the manifest
+    // lists exactly the new files.
     let manifest = next_manifest(old, files, targets);
     let manifest_path = dir.join(MANIFEST);
     let current_text = fs::read_to_string(&manifest_path).ok();
@@ -473,11 +580,11 @@ fn write_files(
             union.entries.extend(old.entries.iter().cloned());
         }
         let union_text = union.to_text();
-        if current_text.as_deref() != Some(union_text.as_str()) && !staged.is_empty() {
+        if current_text.as_deref() != Some(union_text.as_str()) && !taken.staged.is_empty() {
             replace(dirs, &manifest_path, &union_text, options.fsync)?;
         }
     }
-    for (tmp, dest, path) in staged {
+    for (tmp, dest, path) in taken.staged.drain(..) {
         tmp.persist(&dest)
             .map_err(|e| io_error("replace", &dest)(e.error))?;
         if let Some(parent) = dest.parent() {
@@ -531,6 +638,8 @@ pub struct Drift {
     pub missing: Vec<String>,
     /// Generated files the directory has and rendering no longer produces.
     pub extra: Vec<String>,
+    /// How many rendered files were compared (the manifest not counted).
+    pub checked: usize,
 }
 
 impl Drift {
@@ -551,36 +660,110 @@ fn diff(path: &str, old: &str, new: &str) -> String {
 /// compared too, so that a directory whose files match but whose manifest
 /// is stale (or missing) is drift.
 pub fn check(dir: &Path, files: &[OutFile], targets: &[Target]) -> Result<Drift, EmitError> {
-    if dir.is_file() {
-        return Err(EmitError::NotADirectory(dir.to_path_buf()));
-    }
-    let old = Manifest::read(dir)?;
-    let mut drift = Drift::default();
-    let manifest = OutFile {
-        path: MANIFEST.to_owned(),
-        contents: next_manifest(old.as_ref(), files, targets).to_text(),
-        target: Target::Compose,
-    };
-    for file in files.iter().chain(std::iter::once(&manifest)) {
-        let shown = dir.join(&file.path).display().to_string();
-        match fs::read(dir.join(&file.path)) {
-            Ok(bytes) => {
-                let current = String::from_utf8_lossy(&bytes);
-                if current != file.contents {
-                    drift
-                        .changed
-                        .push((file.path.clone(), diff(&shown, &current, &file.contents)));
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => drift.missing.push(file.path.clone()),
-            Err(e) => return Err(io_error("read", &dir.join(&file.path))(e)),
+    let comparer = Comparer::open(dir)?;
+    for file in files {
+        if comparer.put(file.clone()).is_break() {
+            break;
         }
     }
-    drift.extra = stale(old.as_ref(), files, targets)
-        .into_iter()
-        .filter(|p| dir.join(p).exists())
-        .collect();
-    Ok(drift)
+    comparer.finish(targets)
+}
+
+/// Compares rendered files with a directory as they come, from any
+/// thread, keeping only the differences ([`crate::render::render_each`]'s
+/// sink for `render --check`).
+pub struct Comparer<'d> {
+    dir: &'d Path,
+    old: Option<Manifest>,
+    state: Mutex<CompareState>,
+}
+
+#[derive(Default)]
+struct CompareState {
+    drift: Drift,
+    files: Vec<(Target, String)>,
+    error: Option<EmitError>,
+}
+
+impl<'d> Comparer<'d> {
+    pub fn open(dir: &'d Path) -> Result<Self, EmitError> {
+        if dir.is_file() {
+            return Err(EmitError::NotADirectory(dir.to_path_buf()));
+        }
+        Ok(Comparer {
+            old: Manifest::read(dir)?,
+            dir,
+            state: Mutex::new(CompareState::default()),
+        })
+    }
+
+    /// Compares one rendered file; `Break` once one could not be read.
+    pub fn put(&self, file: OutFile) -> ControlFlow<()> {
+        let on_disk = self.dir.join(&file.path);
+        let found = match fs::read(&on_disk) {
+            Ok(bytes) => Some(bytes),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => {
+                locked(&self.state)
+                    .error
+                    .get_or_insert(io_error("read", &on_disk)(e));
+                return ControlFlow::Break(());
+            }
+        };
+        let changed = found.as_ref().and_then(|bytes| {
+            (bytes.as_slice() != file.contents.as_bytes()).then(|| {
+                let shown = on_disk.display().to_string();
+                diff(&shown, &String::from_utf8_lossy(bytes), &file.contents)
+            })
+        });
+        let mut state = locked(&self.state);
+        match (found, changed) {
+            (None, _) => state.drift.missing.push(file.path.clone()),
+            (Some(_), Some(diff)) => state.drift.changed.push((file.path.clone(), diff)),
+            (Some(_), None) => {}
+        }
+        state.files.push((file.target, file.path));
+        ControlFlow::Continue(())
+    }
+
+    /// The drift of every file taken, then of the manifest and of the
+    /// files no longer generated; or the first error.
+    pub fn finish(self, targets: &[Target]) -> Result<Drift, EmitError> {
+        let CompareState {
+            mut drift,
+            mut files,
+            error,
+        } = self
+            .state
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(e) = error {
+            return Err(e);
+        }
+        files.sort_by(|a, b| a.1.cmp(&b.1));
+        drift.changed.sort_by(|a, b| a.0.cmp(&b.0));
+        drift.missing.sort();
+        drift.checked = files.len();
+        let manifest = next_manifest(self.old.as_ref(), &files, targets).to_text();
+        let on_disk = self.dir.join(MANIFEST);
+        match fs::read(&on_disk) {
+            Ok(bytes) if bytes == manifest.as_bytes() => {}
+            Ok(bytes) => {
+                let shown = on_disk.display().to_string();
+                let diff = diff(&shown, &String::from_utf8_lossy(&bytes), &manifest);
+                drift.changed.push((MANIFEST.to_owned(), diff));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                drift.missing.push(MANIFEST.to_owned());
+            }
+            Err(e) => return Err(io_error("read", &on_disk)(e)),
+        }
+        drift.extra = stale(self.old.as_ref(), &files, targets)
+            .into_iter()
+            .filter(|p| self.dir.join(p).exists())
+            .collect();
+        Ok(drift)
+    }
 }
 
 /// All files for standard output: one file as it is; several, each after a

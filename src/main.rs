@@ -3,6 +3,7 @@
 
 mod cli;
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
@@ -425,7 +426,83 @@ fn run_render(args: &RenderArgs, v: Verbosity) -> Result<ExitCode> {
             dir.display()
         );
     }
-    let targets: Vec<Target> = if args.target.is_empty() {
+    let targets = selected_targets(args);
+    let engine = engine_for(args, v);
+    let options = render::Options {
+        spec_name: match &args.spec.env {
+            Some(env) => format!("{} (environment {env})", spec_name(&name)),
+            None => spec_name(&name),
+        },
+        targets: targets.clone(),
+    };
+    // Files go to the writer (or the comparer) as each is rendered, so that
+    // a large render never holds them all.
+    let rendered = std::sync::Mutex::new(BTreeSet::new());
+    let mark = |target| {
+        rendered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(target);
+    };
+    let note = || {
+        if !v.quiet {
+            let rendered = rendered
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            note_empty_targets(
+                &rendered,
+                &targets,
+                &full,
+                &platform,
+                args.phase.as_deref(),
+                !args.target.is_empty(),
+            );
+        }
+    };
+    // A template error wins over the sink's (which only stopped the render).
+    let rendered_with = |sink: &render::Sink<'_>| -> Result<()> {
+        match render::render_each(&platform, &engine, &options, sink) {
+            Ok(()) | Err(render::RenderError::Stopped) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    };
+    if args.stdout {
+        let files = render::render(&platform, &engine, &options)?;
+        for f in &files {
+            mark(f.target);
+        }
+        note();
+        print_out(&emit::to_stdout(&files))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let out = &args.out;
+    if args.check {
+        let comparer = emit::Comparer::open(out)?;
+        rendered_with(&|f| {
+            mark(f.target);
+            comparer.put(f)
+        })?;
+        note();
+        return report_drift(args, &comparer.finish(&targets)?, v);
+    }
+    let options = emit::WriteOptions {
+        force: args.force,
+        fsync: args.fsync,
+    };
+    let writer = emit::Writer::open(out, &targets, options)?;
+    rendered_with(&|f| {
+        mark(f.target);
+        writer.put(f)
+    })?;
+    note();
+    let written = writer.finish()?;
+    report_written(out, &written, v);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The targets `--target` asks for (all without it), in [`Target::ALL`] order.
+fn selected_targets(args: &RenderArgs) -> Vec<Target> {
+    if args.target.is_empty() {
         Target::ALL.to_vec()
     } else {
         Target::ALL
@@ -433,7 +510,11 @@ fn run_render(args: &RenderArgs, v: Verbosity) -> Result<ExitCode> {
             .copied()
             .filter(|t| args.target.iter().any(|a| target(*a) == *t))
             .collect()
-    };
+    }
+}
+
+/// The template engine, with a note for each override file no template is.
+fn engine_for(args: &RenderArgs, v: Verbosity) -> Engine {
     let engine = Engine::new(args.templates.as_deref());
     if !v.quiet {
         for path in engine.unused_overrides() {
@@ -443,39 +524,11 @@ fn run_render(args: &RenderArgs, v: Verbosity) -> Result<ExitCode> {
             );
         }
     }
-    let options = render::Options {
-        spec_name: match &args.spec.env {
-            Some(env) => format!("{} (environment {env})", spec_name(&name)),
-            None => spec_name(&name),
-        },
-        targets: targets.clone(),
-    };
-    let files = render::render(&platform, &engine, &options)?;
-    if !v.quiet {
-        let asked = !args.target.is_empty();
-        note_empty_targets(
-            &files,
-            &targets,
-            &full,
-            &platform,
-            args.phase.as_deref(),
-            asked,
-        );
-    }
+    engine
+}
 
-    if args.stdout {
-        print_out(&emit::to_stdout(&files))?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    let out = &args.out;
-    if args.check {
-        return report_drift(args, &files, &targets, v);
-    }
-    let options = emit::WriteOptions {
-        force: args.force,
-        fsync: args.fsync,
-    };
-    let written = emit::write_with(out, &files, &targets, options)?;
+/// What a render wrote: one line, or with `-v` each file.
+fn report_written(out: &Path, written: &emit::Written, v: Verbosity) {
     if v.verbose {
         for (what, paths) in [
             ("written", &written.written),
@@ -496,24 +549,17 @@ fn run_render(args: &RenderArgs, v: Verbosity) -> Result<ExitCode> {
             written.deleted.len()
         );
     }
-    Ok(ExitCode::SUCCESS)
 }
 
-/// `render --check`: compares, prints the drift, never writes.
-fn report_drift(
-    args: &RenderArgs,
-    files: &[render::OutFile],
-    targets: &[Target],
-    v: Verbosity,
-) -> Result<ExitCode> {
+/// `render --check`: prints the drift, never writes.
+fn report_drift(args: &RenderArgs, drift: &emit::Drift, v: Verbosity) -> Result<ExitCode> {
     let out = &args.out;
-    let drift = emit::check(out, files, targets)?;
     if drift.is_clean() {
         if !v.quiet {
             eprintln!(
                 "{}: up to date ({})",
                 out.display(),
-                plural(files.len(), "file")
+                plural(drift.checked, "file")
             );
         }
         return Ok(ExitCode::SUCCESS);
@@ -548,7 +594,7 @@ fn report_drift(
 /// Says why a target produced nothing: no service holds its role, or the
 /// one that does is in a phase `--phase` leaves out.
 fn note_empty_targets(
-    files: &[render::OutFile],
+    rendered: &BTreeSet<Target>,
     targets: &[Target],
     full: &Platform,
     shown: &Platform,
@@ -556,7 +602,7 @@ fn note_empty_targets(
     asked: bool,
 ) {
     for t in targets {
-        if files.iter().any(|f| f.target == *t) {
+        if rendered.contains(t) {
             continue;
         }
         // A platform without a gateway renders no Kong config, and that

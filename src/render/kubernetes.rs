@@ -65,7 +65,7 @@ use super::network_policy::{self, Policy, PolicyPort};
 use super::nginx::{self, Flavour};
 use super::traffic;
 use super::wiring::{self, Mount, role};
-use super::{Engine, TemplateError, kong, prometheus};
+use super::{Engine, RenderError, TemplateError, kong, prometheus};
 use crate::duration;
 use crate::model::{Health, HealthCheck, JOB_BACKOFF_LIMIT, JOB_TTL_SECONDS, Platform, Service};
 use crate::spec::{Protocol, SecretDelivery, Strategy, WorkloadKind};
@@ -1089,11 +1089,13 @@ pub fn pod_security_level(platform: &Platform) -> &'static str {
 }
 
 /// Renders the namespace, one manifest per service, the generated configs
-/// and the kustomization.
-pub fn render(
+/// and the kustomization, handing each file to `put` as it is finished
+/// (`(path, body)`, from any thread).
+pub fn render_each(
     platform: &Platform,
     engine: &Engine,
-) -> Result<Vec<(String, String)>, TemplateError> {
+    put: &(dyn Fn(String, String) -> Result<(), RenderError> + Sync),
+) -> Result<(), RenderError> {
     let mounts = wiring::mounts(platform);
     let all_edges = traffic::edges(platform);
     let edges = traffic::ByService::new(&all_edges);
@@ -1135,16 +1137,17 @@ pub fn render(
         ));
         resources.push("ingress.yaml".to_owned());
     }
-    // One manifest per service: independent work, spread over the cores.
-    let manifests = super::parallel_map(&platform.services, |s| {
-        let w = workload(platform, &mounts, &configs, &edges, s);
-        engine.render("kubernetes/service.yaml.j2", &w)
-    });
-    for (s, manifest) in platform.services.iter().zip(manifests) {
-        let file = format!("{}.yaml", s.name);
-        files.push((format!("kubernetes/{file}"), manifest?));
-        resources.push(file);
+    for (path, body) in files {
+        put(path, body)?;
     }
+    // One manifest per service: independent work, spread over the cores,
+    // each file handed on as soon as it is made.
+    super::parallel_try_each(&platform.services, |s| {
+        let w = workload(platform, &mounts, &configs, &edges, s);
+        let body = engine.render("kubernetes/service.yaml.j2", &w)?;
+        put(format!("kubernetes/{}.yaml", s.name), body)
+    })?;
+    resources.extend(platform.services.iter().map(|s| format!("{}.yaml", s.name)));
     let secrets = platform.secret_names();
     let labels = platform_labels(platform);
     let mut namespace_labels = labels.clone();
@@ -1168,19 +1171,20 @@ pub fn render(
         secrets,
         config_maps,
     };
-    files.push((
-        "kubernetes/namespace.yaml".to_owned(),
-        engine.render("kubernetes/namespace.yaml.j2", &cx)?,
-    ));
-    files.push((
-        "kubernetes/network-policies.yaml".to_owned(),
-        engine.render("kubernetes/network-policies.yaml.j2", &cx)?,
-    ));
-    files.push((
-        "kubernetes/kustomization.yaml".to_owned(),
-        engine.render("kubernetes/kustomization.yaml.j2", &cx)?,
-    ));
-    Ok(files)
+    for (path, template) in [
+        ("kubernetes/namespace.yaml", "kubernetes/namespace.yaml.j2"),
+        (
+            "kubernetes/network-policies.yaml",
+            "kubernetes/network-policies.yaml.j2",
+        ),
+        (
+            "kubernetes/kustomization.yaml",
+            "kubernetes/kustomization.yaml.j2",
+        ),
+    ] {
+        put(path.to_owned(), engine.render(template, &cx)?)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

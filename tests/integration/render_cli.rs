@@ -397,3 +397,52 @@ fn an_empty_target_says_why() {
         stderr(&r)
     );
 }
+
+/// Files are staged as they are rendered, so a template that fails late
+/// (the per-service Kubernetes manifests come after compose.yaml and the
+/// configs) finds files already staged. None of them may show: a fresh
+/// directory is not left behind, an existing one keeps every byte, and no
+/// temporary file stays.
+#[test]
+fn a_template_failing_late_leaves_the_directory_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec_copy(dir.path());
+    let templates = dir.path().join("templates");
+    fs::create_dir_all(templates.join("kubernetes")).unwrap();
+    fs::write(
+        templates.join("kubernetes/service.yaml.j2"),
+        "kind: {{ no_such_value.field }}\n",
+    )
+    .unwrap();
+    let templates = templates.to_str().unwrap();
+
+    let fresh = dir.path().join("fresh");
+    let fresh_s = fresh.to_str().unwrap();
+    let r = platgen(&["render", &spec, "--out", fresh_s, "--templates", templates]);
+    assert_ne!(r.status.code(), Some(0), "{}", stderr(&r));
+    assert!(
+        stderr(&r).contains("kubernetes/service.yaml.j2"),
+        "{}",
+        stderr(&r)
+    );
+    assert!(!fresh.exists(), "a failed render left {}", fresh.display());
+
+    let out = dir.path().join("out");
+    let out_s = out.to_str().unwrap();
+    let r = platgen(&["render", &spec, "--out", out_s]);
+    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+    // A change that reaches every target, so that compose.yaml is staged
+    // before the failure.
+    fs::write(
+        &spec,
+        fs::read_to_string(&spec)
+            .unwrap()
+            .replace("min: 2, max: 8", "min: 3, max: 8")
+            .replace("redis:7.4.1-alpine", "redis:7.2.0-alpine"),
+    )
+    .unwrap();
+    let before = tree(&out);
+    let r = platgen(&["render", &spec, "--out", out_s, "--templates", templates]);
+    assert_ne!(r.status.code(), Some(0), "{}", stderr(&r));
+    assert_eq!(tree(&out), before, "a failed render changed the directory");
+}
