@@ -3,9 +3,38 @@
 //! crate tarball, a source archive, a sandbox), it reads the commit cargo
 //! recorded when it packaged the crate, or `PLATGEN_COMMIT` from the
 //! environment, or leaves the commit out.
+//!
+//! It also compiles the committed schema into the table the schema pass
+//! reads (see `src/spec/schema_table.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+// Only what compiling the schema needs is used here.
+#[allow(dead_code)]
+#[path = "src/spec/schema_table.rs"]
+mod schema_table;
+
+/// Compiles the committed `platform.schema.json` into the table the schema
+/// pass reads (`$OUT_DIR/schema_table.rs`), so that `check` does not parse
+/// and compile JSON at every start. A file that does not read as JSON
+/// gives no table: the binary then checks against the types' own schema.
+fn schema_table(dir: &Path) {
+    println!("cargo::rerun-if-changed=platform.schema.json");
+    println!("cargo::rerun-if-changed=src/spec/schema_table.rs");
+    let table = std::fs::read_to_string(dir.join("platform.schema.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .map_or_else(
+            || "None".to_owned(),
+            |json| {
+                let (nodes, root) = schema_table::compile(&json);
+                format!("Some({})", schema_table::emit(&nodes, root))
+            },
+        );
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    std::fs::write(out.join("schema_table.rs"), table).expect("OUT_DIR is writable");
+}
 
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
     let out = Command::new("git")
@@ -58,6 +87,7 @@ fn main() {
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-env-changed=PLATGEN_COMMIT");
     let dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
+    schema_table(&dir);
     let commit = if let Some((commit, watch)) = from_git(&dir) {
         for path in watch {
             println!("cargo::rerun-if-changed={}", path.display());

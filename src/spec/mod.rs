@@ -8,6 +8,7 @@
 pub mod environment;
 pub mod rules;
 pub mod schema;
+pub mod schema_table;
 pub mod types;
 pub mod yaml;
 
@@ -28,19 +29,41 @@ pub fn json_schema() -> schemars::Schema {
 /// A schema and its compiled form.
 type SchemaPair = (serde_json::Value, schema::Compiled);
 
-/// The committed `platform.schema.json`, built into the binary, so that
-/// `check` does not generate the schema from the types at every start.
+/// The committed `platform.schema.json`, built into the binary. The build
+/// script compiles it too, so that `check` neither generates the schema
+/// from the types nor reads JSON at every start; the text is parsed only
+/// to compare it with the generated one.
 const COMMITTED_SCHEMA: &str = include_str!("../../platform.schema.json");
 
-/// The committed schema, compiled; `None` if it does not read as JSON.
-fn committed_schema() -> Option<&'static SchemaPair> {
-    static SCHEMA: OnceLock<Option<SchemaPair>> = OnceLock::new();
-    SCHEMA
-        .get_or_init(|| {
-            let json: serde_json::Value = serde_json::from_str(COMMITTED_SCHEMA).ok()?;
-            let compiled = schema::Compiled::new(&json);
-            Some((json, compiled))
-        })
+/// A schema to check against: the committed one, compiled at build time,
+/// or one given whole (a test's stale copy).
+enum Committed<'s> {
+    BuiltIn(schema::Compiled),
+    #[cfg_attr(not(test), allow(dead_code))]
+    Given(&'s SchemaPair),
+}
+
+impl Committed<'_> {
+    fn compiled(&self) -> &schema::Compiled {
+        match self {
+            Committed::BuiltIn(c) => c,
+            Committed::Given(pair) => &pair.1,
+        }
+    }
+
+    /// Whether this schema is the one the types generate.
+    fn is_generated(&self) -> bool {
+        match self {
+            Committed::BuiltIn(_) => committed_json().is_some_and(|j| *j == generated_schema().0),
+            Committed::Given(pair) => pair.0 == generated_schema().0,
+        }
+    }
+}
+
+/// The committed schema as JSON; `None` if it does not read as JSON.
+fn committed_json() -> Option<&'static serde_json::Value> {
+    static JSON: OnceLock<Option<serde_json::Value>> = OnceLock::new();
+    JSON.get_or_init(|| serde_json::from_str(COMMITTED_SCHEMA).ok())
         .as_ref()
 }
 
@@ -182,7 +205,12 @@ pub struct Parsed {
 /// it differs, the spec is checked again against that one. A spec that
 /// passes costs no generation; only one that fails pays for the second look.
 pub fn parse(source: &SourceFile) -> Parsed {
-    parse_with(source, committed_schema())
+    parse_with(
+        source,
+        schema::Compiled::built_in()
+            .map(Committed::BuiltIn)
+            .as_ref(),
+    )
 }
 
 fn only_duplicates(problems: &[Diagnostic]) -> bool {
@@ -191,7 +219,7 @@ fn only_duplicates(problems: &[Diagnostic]) -> bool {
         .all(|d| d.code == rules::duplicate_key::RULE.code)
 }
 
-fn parse_with(source: &SourceFile, committed: Option<&SchemaPair>) -> Parsed {
+fn parse_with(source: &SourceFile, committed: Option<&Committed>) -> Parsed {
     let tree = match yaml::parse_tree(source) {
         Ok(tree) => tree,
         Err(p) => {
@@ -203,11 +231,15 @@ fn parse_with(source: &SourceFile, committed: Option<&SchemaPair>) -> Parsed {
     };
     let generated = || &generated_schema().1;
     let mut checked_against_generated = committed.is_none();
-    let mut problems = schema::validate(source, &tree, committed.map_or_else(generated, |c| &c.1));
+    let mut problems = schema::validate(
+        source,
+        &tree,
+        committed.map_or_else(generated, Committed::compiled),
+    );
     let mut second_look = |problems: &mut Vec<Diagnostic>| {
         if !checked_against_generated {
             checked_against_generated = true;
-            if committed.is_some_and(|c| c.0 != generated_schema().0) {
+            if committed.is_some_and(|c| !c.is_generated()) {
                 *problems = schema::validate(source, &tree, generated());
                 return true;
             }
@@ -291,11 +323,19 @@ mod tests {
 
     #[test]
     fn the_committed_schema_is_the_generated_one() {
-        let committed = committed_schema().expect("platform.schema.json reads as JSON");
+        let committed = committed_json().expect("platform.schema.json reads as JSON");
         assert!(
-            committed.0 == generated_schema().0,
+            *committed == generated_schema().0,
             "platform.schema.json is stale: run `cargo run -- schema > platform.schema.json`"
         );
+    }
+
+    #[test]
+    fn the_built_in_table_is_the_committed_schema_compiled() {
+        let committed = committed_json().expect("platform.schema.json reads as JSON");
+        let built_in = schema::Compiled::built_in().expect("the build script compiled it");
+        assert!(built_in == schema::Compiled::new(committed));
+        assert!(Committed::BuiltIn(built_in).is_generated());
     }
 
     #[test]
@@ -304,7 +344,7 @@ mod tests {
         let behind = stale(|p| {
             p.shift_remove("replicas");
         });
-        let parsed = parse_with(&source, Some(&behind));
+        let parsed = parse_with(&source, Some(&Committed::Given(&behind)));
         assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
         assert_eq!(
             parsed.spec.unwrap().services[0]
@@ -323,7 +363,7 @@ mod tests {
         let ahead = stale(|p| {
             p.insert("bogus".into(), serde_json::json!({"type": "integer"}));
         });
-        let parsed = parse_with(&source, Some(&ahead));
+        let parsed = parse_with(&source, Some(&Committed::Given(&ahead)));
         assert!(parsed.spec.is_none());
         assert_eq!(parsed.problems.len(), 1, "{:?}", parsed.problems);
         assert_eq!(parsed.problems[0].code, rules::unknown_key::RULE.code);

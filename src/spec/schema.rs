@@ -13,10 +13,13 @@
 //! value costs a few comparisons, not a walk through JSON maps. Paths for
 //! messages (`services.api.ports[0]`) are only written out for a problem.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
+
+use super::schema_table::{self, Additional, List, SchemaNode, Text, Ty};
 
 use super::rules::{duplicate_key, invalid_value, missing_key, unknown_key, wrong_type};
 use super::yaml::{Node, Value};
@@ -24,290 +27,49 @@ use crate::diag::Diagnostic;
 use crate::source::{SourceFile, Span};
 use crate::suggest;
 
-/// A JSON Schema type, as the `type` keyword names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Ty {
-    Null,
-    Boolean,
-    Integer,
-    Number,
-    String,
-    Array,
-    Object,
-}
-
-impl Ty {
-    fn from_name(name: &str) -> Option<Ty> {
-        Some(match name {
-            "null" => Ty::Null,
-            "boolean" => Ty::Boolean,
-            "integer" => Ty::Integer,
-            "number" => Ty::Number,
-            "string" => Ty::String,
-            "array" => Ty::Array,
-            "object" => Ty::Object,
-            _ => return None,
-        })
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Ty::Null => "null",
-            Ty::Boolean => "boolean",
-            Ty::Integer => "integer",
-            Ty::Number => "number",
-            Ty::String => "string",
-            Ty::Array => "array",
-            Ty::Object => "object",
-        }
-    }
-
-    fn admits(self, value: &Value) -> bool {
-        matches!(
-            (self, value),
-            (Ty::Null, Value::Null)
-                | (Ty::Boolean, Value::Bool(_))
-                | (Ty::Integer | Ty::Number, Value::Int(_))
-                | (Ty::Number, Value::Float(_))
-                | (Ty::String, Value::Str)
-                | (Ty::Array, Value::Seq(_))
-                | (Ty::Object, Value::Map(_))
-        )
-    }
-}
-
-/// What `additionalProperties` says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Additional {
-    /// Not given, or `true`.
-    Allowed,
-    /// `false`.
-    Forbidden,
-    /// A schema every other value must meet.
-    Schema(usize),
-}
-
-/// One compiled schema: its `$ref`s resolved to indices into [`Compiled::nodes`].
-#[derive(Debug, Clone, Default)]
-struct SchemaNode {
-    /// `anyOf` or `oneOf`.
-    branches: Option<Vec<usize>>,
-    /// `enum`, or `const` as an enum of one; only its strings (the spec's
-    /// enums are names).
-    allowed: Option<Vec<String>>,
-    /// Whether `const` is given, and its string if it is one.
-    has_const: bool,
-    const_str: Option<String>,
-    /// `type`, in the schema's order.
-    types: Option<Vec<Ty>>,
-    /// Every type this schema admits, following branches, in order.
-    all_types: Vec<Ty>,
-    properties: Option<Vec<(String, usize)>>,
-    additional: Option<Additional>,
-    /// The literal prefixes of `patternProperties` (`^x-`): keys with one
-    /// are allowed, whatever their value.
-    prefixes: Vec<String>,
-    required: Vec<String>,
-    min_items: Option<u64>,
-    max_items: Option<u64>,
-    prefix_items: Vec<usize>,
-    items: Option<usize>,
-    /// The bounds an integer must lie in (`format`, `minimum`, `maximum`).
-    int_range: (i128, i128),
+fn admits(ty: Ty, value: &Value) -> bool {
+    matches!(
+        (ty, value),
+        (Ty::Null, Value::Null)
+            | (Ty::Boolean, Value::Bool(_))
+            | (Ty::Integer | Ty::Number, Value::Int(_))
+            | (Ty::Number, Value::Float(_))
+            | (Ty::String, Value::Str)
+            | (Ty::Array, Value::Seq(_))
+            | (Ty::Object, Value::Map(_))
+    )
 }
 
 /// The spec's schema, compiled for checking.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Compiled {
-    nodes: Vec<SchemaNode>,
+    nodes: List<SchemaNode>,
     root: usize,
 }
 
-struct Compiler<'j> {
-    root: &'j Json,
-    nodes: Vec<SchemaNode>,
-    /// `$defs` name -> its node, so that every definition is compiled once.
-    defs: HashMap<&'j str, usize>,
-}
-
-fn obj(schema: &Json) -> Option<&Map<String, Json>> {
-    schema.as_object()
-}
-
-impl<'j> Compiler<'j> {
-    /// Follows a chain of `$ref` (short; the bound only guards against a cycle).
-    fn resolve(&self, mut schema: &'j Json) -> (&'j Json, Option<&'j str>) {
-        let mut name = None;
-        for _ in 0..16 {
-            let Some(reference) = obj(schema)
-                .and_then(|o| o.get("$ref"))
-                .and_then(Json::as_str)
-            else {
-                break;
-            };
-            let def = reference.trim_start_matches("#/$defs/");
-            match self.root.get("$defs").and_then(|d| d.get(def)) {
-                Some(target) => {
-                    schema = target;
-                    name = Some(def);
-                }
-                None => break,
-            }
-        }
-        (schema, name)
-    }
-
-    fn compile(&mut self, schema: &'j Json) -> usize {
-        let (schema, def) = self.resolve(schema);
-        if let Some(def) = def
-            && let Some(&id) = self.defs.get(def)
-        {
-            return id;
-        }
-        let id = self.nodes.len();
-        self.nodes.push(SchemaNode::default());
-        if let Some(def) = def {
-            self.defs.insert(def, id);
-        }
-        let Some(o) = obj(schema) else {
-            // `true`, or anything that is not a schema: admits everything.
-            self.nodes[id].int_range = (i128::from(i64::MIN), i128::from(i64::MAX));
-            return id;
-        };
-        let mut node = SchemaNode {
-            int_range: int_range(o),
-            ..SchemaNode::default()
-        };
-        if let Some(bs) = o
-            .get("anyOf")
-            .or_else(|| o.get("oneOf"))
-            .and_then(Json::as_array)
-        {
-            node.branches = Some(bs.iter().map(|b| self.compile(b)).collect());
-        }
-        if let Some(values) = o.get("enum").and_then(Json::as_array) {
-            node.allowed = Some(strings(values.iter()));
-        } else if let Some(only) = o.get("const") {
-            node.allowed = Some(strings(std::iter::once(only)));
-        }
-        node.has_const = o.contains_key("const");
-        node.const_str = o.get("const").and_then(Json::as_str).map(str::to_owned);
-        node.types = match o.get("type") {
-            Some(Json::String(t)) => Some(Ty::from_name(t).into_iter().collect()),
-            Some(Json::Array(ts)) => Some(
-                ts.iter()
-                    .filter_map(Json::as_str)
-                    .filter_map(Ty::from_name)
-                    .collect(),
-            ),
-            _ => None,
-        };
-        if let Some(props) = o.get("properties").and_then(Json::as_object) {
-            node.properties = Some(
-                props
-                    .iter()
-                    .map(|(k, v)| (k.clone(), self.compile(v)))
-                    .collect(),
-            );
-        }
-        if let Some(patterns) = o.get("patternProperties").and_then(Json::as_object) {
-            node.prefixes = patterns
-                .keys()
-                .filter_map(|p| p.strip_prefix('^'))
-                .filter(|p| !p.contains(|c: char| "\\.[](){}|*+?^$".contains(c)))
-                .map(str::to_owned)
-                .collect();
-        }
-        node.additional = match o.get("additionalProperties") {
-            Some(extra @ Json::Object(_)) => Some(Additional::Schema(self.compile(extra))),
-            Some(Json::Bool(false)) => Some(Additional::Forbidden),
-            Some(_) => Some(Additional::Allowed),
-            None => None,
-        };
-        node.required = o
-            .get("required")
-            .and_then(Json::as_array)
-            .map(|r| {
-                r.iter()
-                    .filter_map(Json::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
-        node.min_items = o.get("minItems").and_then(Json::as_u64);
-        node.max_items = o.get("maxItems").and_then(Json::as_u64);
-        if let Some(prefix) = o.get("prefixItems").and_then(Json::as_array) {
-            node.prefix_items = prefix.iter().map(|p| self.compile(p)).collect();
-        }
-        if let Some(items) = o.get("items").filter(|s| s.is_object()) {
-            node.items = Some(self.compile(items));
-        }
-        self.nodes[id] = node;
-        id
-    }
-
-    /// Fills in every node's `all_types`: branches' types in order, each once;
-    /// an enum is a string.
-    fn all_types(&self, id: usize, depth: usize) -> Vec<Ty> {
-        let node = &self.nodes[id];
-        if let Some(bs) = &node.branches {
-            let mut all = Vec::new();
-            if depth < 16 {
-                for &b in bs {
-                    for t in self.all_types(b, depth + 1) {
-                        if !all.contains(&t) {
-                            all.push(t);
-                        }
-                    }
-                }
-            }
-            return all;
-        }
-        if node.allowed.is_some() {
-            return vec![Ty::String];
-        }
-        node.types.clone().unwrap_or_default()
-    }
-}
-
-fn strings<'j>(values: impl Iterator<Item = &'j Json>) -> Vec<String> {
-    values.filter_map(Json::as_str).map(str::to_owned).collect()
-}
-
-fn int_range(o: &Map<String, Json>) -> (i128, i128) {
-    let (mut low, mut high) = match o.get("format").and_then(Json::as_str) {
-        Some("uint8") => (0, i128::from(u8::MAX)),
-        Some("uint16") => (0, i128::from(u16::MAX)),
-        Some("uint32") => (0, i128::from(u32::MAX)),
-        Some("uint64") => (0, i128::from(u64::MAX)),
-        Some("int32") => (i128::from(i32::MIN), i128::from(i32::MAX)),
-        _ => (i128::from(i64::MIN), i128::from(i64::MAX)),
-    };
-    if let Some(m) = o.get("minimum").and_then(Json::as_i64) {
-        low = low.max(i128::from(m));
-    }
-    if let Some(m) = o.get("maximum").and_then(Json::as_i64) {
-        high = high.min(i128::from(m));
-    }
-    (low, high)
-}
+/// The committed `platform.schema.json` as the build script compiled it
+/// (`None` if it did not read as JSON).
+#[allow(clippy::unreadable_literal)]
+const BUILT_IN: Option<(&[SchemaNode], usize)> =
+    include!(concat!(env!("OUT_DIR"), "/schema_table.rs"));
 
 impl Compiled {
     /// Compiles a JSON Schema of the subset schemars generates.
     pub fn new(schema: &Json) -> Compiled {
-        let mut c = Compiler {
-            root: schema,
-            nodes: Vec::new(),
-            defs: HashMap::new(),
-        };
-        let root = c.compile(schema);
-        for id in 0..c.nodes.len() {
-            c.nodes[id].all_types = c.all_types(id, 0);
-        }
+        let (nodes, root) = schema_table::compile(schema);
         Compiled {
-            nodes: c.nodes,
+            nodes: Cow::Owned(nodes),
             root,
         }
+    }
+
+    /// The committed schema, compiled when the binary was built; `None` if
+    /// it does not read as JSON.
+    pub fn built_in() -> Option<Compiled> {
+        BUILT_IN.map(|(nodes, root)| Compiled {
+            nodes: Cow::Borrowed(nodes),
+            root,
+        })
     }
 }
 
@@ -513,7 +275,7 @@ impl<'a> Validator<'a> {
             return;
         }
         if let Some(ts) = &schema.types
-            && !ts.iter().any(|t| t.admits(&node.value))
+            && !ts.iter().any(|t| admits(*t, &node.value))
         {
             self.wrong_type(node, ts, path);
             return;
@@ -529,7 +291,7 @@ impl<'a> Validator<'a> {
     fn check_branches(&mut self, node: &Node, branches: &[usize], path: &Path, owner: Span) {
         // An enum written as oneOf of constants (an enum with documented variants).
         if !branches.is_empty() && branches.iter().all(|&b| self.node(b).has_const) {
-            let consts: Vec<String> = branches
+            let consts: Vec<Text> = branches
                 .iter()
                 .filter_map(|&b| self.node(b).const_str.clone())
                 .collect();
@@ -539,13 +301,18 @@ impl<'a> Validator<'a> {
         let fitting: Vec<usize> = branches
             .iter()
             .copied()
-            .filter(|&b| self.node(b).all_types.iter().any(|t| t.admits(&node.value)))
+            .filter(|&b| {
+                self.node(b)
+                    .all_types
+                    .iter()
+                    .any(|t| admits(*t, &node.value))
+            })
             .collect();
         match fitting.as_slice() {
             [] => {
                 let mut all = Vec::new();
                 for &b in branches {
-                    for &t in &self.node(b).all_types {
+                    for &t in self.node(b).all_types.iter() {
                         if !all.contains(&t) {
                             all.push(t);
                         }
@@ -575,7 +342,7 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn check_enum(&mut self, node: &Node, allowed: &[String], path: &Path) {
+    fn check_enum(&mut self, node: &Node, allowed: &[Text], path: &Path) {
         if node.value != Value::Str {
             self.wrong_type(node, &[Ty::String], path);
             return;
@@ -595,7 +362,7 @@ impl<'a> Validator<'a> {
             ),
         )
         .with_label("not an allowed value");
-        if let Some(help) = suggest::did_you_mean(s, allowed.iter().map(String::as_str)) {
+        if let Some(help) = suggest::did_you_mean(s, allowed.iter().map(AsRef::as_ref)) {
             d = d.with_help(help);
         }
         self.out.push(d);
@@ -686,11 +453,11 @@ impl<'a> Validator<'a> {
                 if self.out.len() > before && self.is_key_of(extra, name) && !entry_like {
                     too_little_indented(&mut self.out[before..], name, previous);
                 }
-            } else if schema.prefixes.iter().any(|p| name.starts_with(p.as_str())) {
+            } else if schema.prefixes.iter().any(|p| name.starts_with(p.as_ref())) {
                 // An extension key (`x-...`), for anchors: anything goes.
             } else if properties.is_some() || schema.additional == Some(Additional::Forbidden) {
                 let known: Vec<&str> = properties
-                    .map(|p| p.iter().map(|(k, _)| k.as_str()).collect())
+                    .map(|p| p.iter().map(|(k, _)| k.as_ref()).collect())
                     .unwrap_or_default();
                 let mut d = Diagnostic::new(
                     &unknown_key::RULE,
@@ -711,14 +478,14 @@ impl<'a> Validator<'a> {
                 self.out.push(d);
             }
         }
-        for r in &schema.required {
+        for r in schema.required.iter() {
             let present = if many {
-                seen_many.contains_key(r.as_str())
+                seen_many.contains_key(r.as_ref())
             } else {
-                seen_few.iter().any(|(k, _)| k == r)
+                seen_few.iter().any(|(k, _)| *k == r.as_ref())
             };
             // A misspelt required key is one mistake, reported once (as unknown).
-            if !present && !misspelt.iter().any(|m| m == r) {
+            if !present && !misspelt.iter().any(|m| *m == r.as_ref()) {
                 let span = if owner == Span::default() {
                     Span::new(node.span.start, node.span.start)
                 } else {
