@@ -100,6 +100,22 @@ impl SourceFile {
             .map_or(start + line_text.len(), |(i, _)| start + i)
     }
 
+    /// The whole lines that hold the byte range `lo..hi` (clamped): their
+    /// span, with the line break after the last one, and the 1-based
+    /// number of the first.
+    pub fn lines_of(&self, lo: usize, hi: usize) -> (Span, usize) {
+        let lo = self.clamp(lo);
+        let hi = self.clamp(hi.max(lo));
+        let first = self.line_starts.partition_point(|&s| s <= lo) - 1;
+        let last = self.line_starts.partition_point(|&s| s <= hi) - 1;
+        let end = self
+            .line_starts
+            .get(last + 1)
+            .copied()
+            .unwrap_or(self.text.len());
+        (Span::new(self.line_starts[first], end), first + 1)
+    }
+
     /// The text a span covers (clamped).
     pub fn slice(&self, span: Span) -> &str {
         let span = self.clamp_span(span);

@@ -29,18 +29,37 @@ fn report<'a>(source: &'a SourceFile, d: &'a Diagnostic) -> Vec<Group<'a>> {
         Severity::Warning => Level::WARNING,
     };
     let primary = source.clamp_span(d.primary.span);
-    let mut snippet = Snippet::source(source.text())
+    // Only the lines the labels are on (and those between) go to the
+    // renderer, which reads every line it is given: handing it the whole
+    // file made each message cost the file's length.
+    let secondary: Vec<_> = d
+        .secondary
+        .iter()
+        .map(|l| source.clamp_span(l.span))
+        .collect();
+    let lo = secondary
+        .iter()
+        .map(|s| s.start)
+        .fold(primary.start, usize::min);
+    let hi = secondary
+        .iter()
+        .map(|s| s.end)
+        .fold(primary.end, usize::max);
+    let (lines, first_line) = source.lines_of(lo, hi);
+    let local = |s: crate::source::Span| s.start - lines.start..s.end - lines.start;
+    let mut snippet = Snippet::source(&source.text()[lines.range()])
+        .line_start(first_line)
         .path(source.name())
         .fold(true)
         .annotation(
             AnnotationKind::Primary
-                .span(primary.range())
+                .span(local(primary))
                 .label(non_empty(&d.primary.message)),
         );
-    for label in &d.secondary {
+    for (label, span) in d.secondary.iter().zip(secondary) {
         snippet = snippet.annotation(
             AnnotationKind::Context
-                .span(source.clamp_span(label.span).range())
+                .span(local(span))
                 .label(non_empty(&label.message)),
         );
     }
