@@ -58,6 +58,8 @@ pub mod unpinned_image;
 
 pub use context::Context;
 
+use std::collections::{HashMap, HashSet};
+
 use crate::diag::{self, Diagnostic, Rule};
 use crate::model::Platform;
 use crate::source::SourceFile;
@@ -209,19 +211,27 @@ pub fn check_in(
         let mut applied = None;
         let mut brought: Vec<(Diagnostic, Vec<&str>)> = Vec::new();
         checked = names.iter().map(|n| (*n).to_owned()).collect();
-        for name in names {
-            let env_spec = environment::apply(&spec, name)?;
-            for d in run_rules(&env_spec) {
-                if diagnostics.contains(&d) {
-                    continue;
+        {
+            // Looked up by hash: a spec with thousands of problems would
+            // otherwise compare each with every other.
+            let known: HashSet<&Diagnostic> = diagnostics.iter().collect();
+            let mut seen: HashMap<Diagnostic, usize> = HashMap::new();
+            for name in names {
+                let env_spec = environment::apply(&spec, name)?;
+                for d in run_rules(&env_spec) {
+                    if known.contains(&d) {
+                        continue;
+                    }
+                    if let Some(&i) = seen.get(&d) {
+                        brought[i].1.push(name);
+                    } else {
+                        seen.insert(d.clone(), brought.len());
+                        brought.push((d, vec![name]));
+                    }
                 }
-                match brought.iter_mut().find(|(seen, _)| *seen == d) {
-                    Some((_, envs)) => envs.push(name),
-                    None => brought.push((d, vec![name])),
+                if which == Environments::Only(name) {
+                    applied = Some(env_spec);
                 }
-            }
-            if which == Environments::Only(name) {
-                applied = Some(env_spec);
             }
         }
         for (d, envs) in brought {
