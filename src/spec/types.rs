@@ -42,6 +42,7 @@ pub struct Spec {
     pub roles: Option<Roles>,
     /// The services, by name. Each name is a DNS-1123 label (it becomes a
     /// host name in compose and a Service name in Kubernetes) and appears once.
+    #[serde(deserialize_with = "exact_map")]
     pub services: IndexMap<Spanned<String>, Spanned<Service>>,
     /// How the monitoring role scrapes, evaluates and keeps metrics, and
     /// where its alerts link to.
@@ -1208,4 +1209,39 @@ impl std::fmt::Display for Text {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// Reads a map into exactly the room its entries need. serde's own reader
+/// of an `IndexMap` reserves at most 1 MiB ahead and doubles from there:
+/// for the services of a large platform (each some kilobytes) that left
+/// up to half of the vector unused, and held the old and the new vector
+/// at once while it grew, the peak of a large check.
+fn exact_map<'de, D, K, V>(d: D) -> Result<IndexMap<K, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    K: Deserialize<'de> + Eq + std::hash::Hash,
+    V: Deserialize<'de>,
+{
+    struct Exact<K, V>(std::marker::PhantomData<(K, V)>);
+    impl<'de, K, V> serde::de::Visitor<'de> for Exact<K, V>
+    where
+        K: Deserialize<'de> + Eq + std::hash::Hash,
+        V: Deserialize<'de>,
+    {
+        type Value = IndexMap<K, V>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut access: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut map = IndexMap::with_capacity(access.size_hint().unwrap_or(0));
+            while let Some((k, v)) = access.next_entry()? {
+                map.insert(k, v);
+            }
+            Ok(map)
+        }
+    }
+    d.deserialize_map(Exact(std::marker::PhantomData))
 }
