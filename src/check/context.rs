@@ -1,12 +1,14 @@
 //! What several rules need to know about a spec, worked out once: phase
 //! order, each service's ports with their numbers parsed, and lookups.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use indexmap::IndexMap;
 
 use crate::source::Span;
 use crate::spec::{Port, PortNumber, PortRef, Protocol, Service, Spanned, Spec};
+use crate::suggest;
 
 /// An inclusive range of port numbers; a single port is `low == high`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -164,6 +166,8 @@ pub struct Context<'s> {
     /// Service name -> index into `services`, so that looking a service up
     /// does not make a rule quadratic in the number of services.
     index: HashMap<&'s str, usize>,
+    /// The "did you mean" of each name that is no service, once found.
+    suggestions: RefCell<HashMap<String, Option<String>>>,
 }
 
 impl<'s> Context<'s> {
@@ -212,6 +216,7 @@ impl<'s> Context<'s> {
             phases,
             services,
             index,
+            suggestions: RefCell::new(HashMap::new()),
         }
     }
 
@@ -226,6 +231,20 @@ impl<'s> Context<'s> {
 
     pub fn service_names(&self) -> impl Iterator<Item = &'s str> + '_ {
         self.services.iter().map(|s| s.name.value.as_str())
+    }
+
+    /// `did you mean` for a name that is no service, worked out once per
+    /// name: a spec that names one missing service in thousands of places
+    /// compared it with every service at each of them.
+    pub fn did_you_mean_service(&self, name: &str) -> Option<String> {
+        if let Some(hint) = self.suggestions.borrow().get(name) {
+            return hint.clone();
+        }
+        let hint = suggest::did_you_mean(name, self.service_names());
+        self.suggestions
+            .borrow_mut()
+            .insert(name.to_owned(), hint.clone());
+        hint
     }
 }
 

@@ -15,7 +15,6 @@
 
 use super::Context;
 use crate::diag::{Diagnostic, Rule, Severity};
-use crate::suggest;
 
 pub const RULE: Rule = Rule {
     code: "PG306",
@@ -47,7 +46,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     ),
                 )
                 .with_label("unknown service");
-                if let Some(help) = suggest::did_you_mean(to, cx.service_names()) {
+                if let Some(help) = cx.did_you_mean_service(to) {
                     d = d.with_help(help);
                 }
                 out.push(d);

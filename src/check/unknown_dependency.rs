@@ -14,7 +14,6 @@
 
 use super::Context;
 use crate::diag::{Diagnostic, Rule, Severity};
-use crate::suggest;
 
 pub const RULE: Rule = Rule {
     code: "PG301",
@@ -36,7 +35,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     ),
                 )
                 .with_label("unknown service");
-                if let Some(help) = suggest::did_you_mean(dep, cx.service_names()) {
+                if let Some(help) = cx.did_you_mean_service(dep) {
                     d = d.with_help(help);
                 }
                 out.push(d);

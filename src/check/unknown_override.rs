@@ -95,7 +95,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     ),
                 )
                 .with_label("unknown service");
-                if let Some(help) = suggest::did_you_mean(name, cx.service_names()) {
+                if let Some(help) = cx.did_you_mean_service(name) {
                     d = d.with_help(help);
                 }
                 out.push(d);

@@ -20,7 +20,6 @@
 use super::Context;
 use super::context::ServiceFacts;
 use crate::diag::{Diagnostic, Rule, Severity};
-use crate::suggest;
 
 pub const RULE: Rule = Rule {
     code: "PG405",
@@ -76,7 +75,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     ),
                 )
                 .with_label("unknown service");
-                if let Some(help) = suggest::did_you_mean(name, cx.service_names()) {
+                if let Some(help) = cx.did_you_mean_service(name) {
                     d = d.with_help(help);
                 } else if let Some(s) = by_image(cx, name) {
                     d = d.with_help(format!(
