@@ -73,10 +73,13 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             );
         }
         for p in &s.ports {
-            if let (Some(bind), Some(why)) = (&p.spec.value.bind, why(p))
+            // Why the port is internal is worked out only for a port bound
+            // somewhere: it is a message, and most ports have no bind.
+            if let Some(bind) = &p.spec.value.bind
                 // A bind that is no address at all is `invalid-port`'s.
                 && bind.value.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_ok()
                 && !exposure::is_loopback(&bind.value)
+                && let Some(why) = why(p)
             {
                 out.push(
                     Diagnostic::new(

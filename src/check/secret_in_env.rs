@@ -33,20 +33,23 @@ const SECRET_WORDS: &[&str] = &["PASSWORD", "PASSWD", "TOKEN", "SECRET", "KEY"];
 
 /// Whether a variable of this name holds a secret, by the name alone.
 pub fn looks_secret(name: &str) -> bool {
-    let words: Vec<String> = name
+    // From the end, without copying: this runs for every variable of every
+    // service, and again for every environment.
+    let mut words = name
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(str::to_ascii_uppercase)
-        .collect();
-    let Some((last, before)) = words.split_last() else {
+        .rev();
+    let Some(last) = words.next() else {
         return false;
     };
     // A bare `PASSWORD` is as secret as `DB_PASSWORD`; `KEY` alone, or a
     // public key, names no secret.
-    match last.as_str() {
-        "KEY" => before.last().is_some_and(|w| w != "PUBLIC"),
-        word => SECRET_WORDS.contains(&word),
+    if last.eq_ignore_ascii_case("KEY") {
+        return words
+            .next()
+            .is_some_and(|w| !w.eq_ignore_ascii_case("PUBLIC"));
     }
+    SECRET_WORDS.iter().any(|w| last.eq_ignore_ascii_case(w))
 }
 
 /// The secret name the help suggests: the variable's name in kebab case.
