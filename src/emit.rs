@@ -221,7 +221,8 @@ pub struct Written {
     pub deleted: Vec<String>,
 }
 
-fn remove_leftover_temp_files(dir: &Path) {
+/// Removes the temporary files a killed render left in `dir`.
+pub fn remove_leftover_temp_files(dir: &Path) {
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let Ok(entries) = fs::read_dir(&d) else {

@@ -5,6 +5,7 @@
 //! -> [`check`] (rules, diagnostics) -> [`model`] (validated, no spans) ->
 //! render -> emit. The library never prints; the binary does.
 
+pub mod cache;
 pub mod check;
 pub mod completions;
 pub mod cron;

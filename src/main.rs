@@ -402,8 +402,16 @@ fn select_phase<'p>(
 
 fn run_render(args: &RenderArgs, v: Verbosity) -> Result<ExitCode> {
     let (name, bytes) = read_spec(&args.spec.spec)?;
+    let cache = cache_for(args, &name, &bytes);
+    if let Some(code) = cache.as_ref().and_then(|c| cached(args, c, v)) {
+        return Ok(code);
+    }
     let (source, outcome) = checked_in(&name, &bytes, args.spec.env.as_deref())?;
     drop(bytes); // the source holds the text; a large spec need not be kept twice
+    // Only a spec without diagnostics is remembered: a cached render
+    // shows none.
+    let cache = cache.filter(|_| outcome.diagnostics.is_empty());
+    let record = |out: &Path| cache.iter().for_each(|c| c.record(out));
     if !outcome.diagnostics.is_empty() {
         report_to_stderr(&source, &outcome.diagnostics, &args.report);
     }
@@ -419,15 +427,8 @@ fn run_render(args: &RenderArgs, v: Verbosity) -> Result<ExitCode> {
         anyhow::bail!("internal error: a spec without errors built no platform");
     };
     let platform = select_phase(&full, args.phase.as_deref(), &source)?;
-    if let Some(dir) = &args.templates {
-        anyhow::ensure!(
-            dir.is_dir(),
-            "--templates {}: not a directory",
-            dir.display()
-        );
-    }
     let targets = selected_targets(args);
-    let engine = engine_for(args, v);
+    let engine = engine_for(args, v)?;
     let options = render::Options {
         spec_name: match &args.spec.env {
             Some(env) => format!("{} (environment {env})", spec_name(&name)),
@@ -483,7 +484,11 @@ fn run_render(args: &RenderArgs, v: Verbosity) -> Result<ExitCode> {
             comparer.put(f)
         })?;
         note();
-        return report_drift(args, &comparer.finish(&targets)?, v);
+        let drift = comparer.finish(&targets)?;
+        if drift.is_clean() {
+            record(out);
+        }
+        return report_drift(args, &drift, v);
     }
     let options = emit::WriteOptions {
         force: args.force,
@@ -496,8 +501,62 @@ fn run_render(args: &RenderArgs, v: Verbosity) -> Result<ExitCode> {
     })?;
     note();
     let written = writer.finish()?;
+    record(out);
     report_written(out, &written, v);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The render cache of this render, if it can have one: every target, the
+/// built-in templates, no `--phase` (see `platgen::cache`).
+fn cache_for(args: &RenderArgs, name: &str, spec: &[u8]) -> Option<platgen::cache::Cache> {
+    let plain = args.target.is_empty()
+        && args.phase.is_none()
+        && args.templates.is_none()
+        && !args.stdout
+        && !args.fsync;
+    if !plain {
+        return None;
+    }
+    let spec_name = spec_name(name);
+    let inputs = platgen::cache::Inputs {
+        spec_name: &spec_name,
+        env: args.spec.env.as_deref(),
+        spec,
+    };
+    platgen::cache::Cache::open(&args.out, inputs)
+}
+
+/// The outcome of a render whose output directory already holds what it
+/// would write, as the cache knows; `None` if the cache does not know.
+fn cached(args: &RenderArgs, cache: &platgen::cache::Cache, v: Verbosity) -> Option<ExitCode> {
+    let files = cache.holds(&args.out)?;
+    let out = &args.out;
+    if v.verbose {
+        eprintln!(
+            "platgen: {} holds what the last render of this spec wrote there; nothing to render (PLATGEN_NO_CACHE=1 renders anyway)",
+            out.display()
+        );
+    }
+    if args.check {
+        if !v.quiet {
+            eprintln!(
+                "{}: up to date ({})",
+                out.display(),
+                plural(files.len(), "file")
+            );
+        }
+    } else {
+        emit::remove_leftover_temp_files(out);
+        report_written(
+            out,
+            &emit::Written {
+                unchanged: files,
+                ..emit::Written::default()
+            },
+            v,
+        );
+    }
+    Some(ExitCode::SUCCESS)
 }
 
 /// The targets `--target` asks for (all without it), in [`Target::ALL`] order.
@@ -514,7 +573,14 @@ fn selected_targets(args: &RenderArgs) -> Vec<Target> {
 }
 
 /// The template engine, with a note for each override file no template is.
-fn engine_for(args: &RenderArgs, v: Verbosity) -> Engine {
+fn engine_for(args: &RenderArgs, v: Verbosity) -> Result<Engine> {
+    if let Some(dir) = &args.templates {
+        anyhow::ensure!(
+            dir.is_dir(),
+            "--templates {}: not a directory",
+            dir.display()
+        );
+    }
     let engine = Engine::new(args.templates.as_deref());
     if !v.quiet {
         for path in engine.unused_overrides() {
@@ -524,7 +590,7 @@ fn engine_for(args: &RenderArgs, v: Verbosity) -> Engine {
             );
         }
     }
-    engine
+    Ok(engine)
 }
 
 /// What a render wrote: one line, or with `-v` each file.

@@ -446,3 +446,90 @@ fn a_template_failing_late_leaves_the_directory_as_it_was() {
     assert_ne!(r.status.code(), Some(0), "{}", stderr(&r));
     assert_eq!(tree(&out), before, "a failed render changed the directory");
 }
+
+/// A render, or a clean `--check`, of a spec without diagnostics is
+/// remembered: the same spec into the same untouched output needs no
+/// render. Every change on either side is seen.
+#[test]
+fn an_unchanged_output_is_known_without_rendering_and_every_change_is_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec_copy(dir.path());
+    let out = dir.path().join("out");
+    let out_s = out.to_str().unwrap();
+    let cached = |r: &std::process::Output| stderr(r).contains("nothing to render");
+    let r = platgen(&["render", &spec, "--out", out_s, "-v"]);
+    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+    assert!(
+        !cached(&r),
+        "the first render used the cache: {}",
+        stderr(&r)
+    );
+    let before = tree(&out);
+
+    let c = platgen(&["render", &spec, "--out", out_s, "--check", "-v"]);
+    assert_eq!(c.status.code(), Some(0), "{}", stderr(&c));
+    assert!(cached(&c), "{}", stderr(&c));
+    assert!(stderr(&c).contains("up to date ("), "{}", stderr(&c));
+    let again = platgen(&["render", &spec, "--out", out_s, "-v"]);
+    assert!(cached(&again), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains(" 0 written, "),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(tree(&out), before);
+
+    // An edited generated file: drift, with its diff, and a render puts it
+    // back.
+    let compose = out.join("compose.yaml");
+    let text = fs::read_to_string(&compose).unwrap();
+    fs::write(
+        &compose,
+        text.replace("redis:7.4.1-alpine", "redis:7.2.0-alpine"),
+    )
+    .unwrap();
+    let c = platgen(&["render", &spec, "--out", out_s, "--check", "-v"]);
+    assert_eq!(c.status.code(), Some(1), "{}", stderr(&c));
+    assert!(!cached(&c) && stdout(&c).contains("+    image: \"redis:7.4.1-alpine\""));
+    let r = platgen(&["render", &spec, "--out", out_s, "-v"]);
+    assert!(
+        !cached(&r) && stderr(&r).contains(" 1 written, "),
+        "{}",
+        stderr(&r)
+    );
+    assert_eq!(tree(&out), before);
+
+    // A missing file, and an edited manifest.
+    fs::remove_file(out.join("kubernetes/redis.yaml")).unwrap();
+    let c = platgen(&["render", &spec, "--out", out_s, "--check"]);
+    assert_eq!(c.status.code(), Some(1), "{}", stderr(&c));
+    platgen(&["render", &spec, "--out", out_s]);
+    let manifest = out.join(".platgen-manifest");
+    let text = fs::read_to_string(&manifest).unwrap();
+    fs::write(&manifest, format!("{text}# a line of mine\n")).unwrap();
+    let c = platgen(&["render", &spec, "--out", out_s, "--check"]);
+    assert_eq!(c.status.code(), Some(1), "{}", stderr(&c));
+    platgen(&["render", &spec, "--out", out_s]);
+
+    // Another spec byte, with the same output: rendered (and then known).
+    fs::write(
+        &spec,
+        format!("{}\n# a comment\n", fs::read_to_string(&spec).unwrap()),
+    )
+    .unwrap();
+    let c = platgen(&["render", &spec, "--out", out_s, "--check", "-v"]);
+    assert_eq!(c.status.code(), Some(0), "{}", stderr(&c));
+    assert!(!cached(&c), "{}", stderr(&c));
+    let c = platgen(&["render", &spec, "--out", out_s, "--check", "-v"]);
+    assert!(cached(&c), "{}", stderr(&c));
+    assert_eq!(tree(&out), before);
+
+    // Turned off, it renders.
+    let off = std::process::Command::new(env!("CARGO_BIN_EXE_platgen"))
+        .args(["render", &spec, "--out", out_s, "--check", "-v"])
+        .env("PLATGEN_NO_CACHE", "1")
+        .output()
+        .unwrap();
+    assert_eq!(off.status.code(), Some(0), "{}", stderr(&off));
+    assert!(!cached(&off), "{}", stderr(&off));
+}

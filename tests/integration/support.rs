@@ -31,6 +31,11 @@ pub fn platgen_in(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
+        // The render cache of the tests' outputs, apart from the user's.
+        .env(
+            "PLATGEN_CACHE_DIR",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("render-cache"),
+        )
         .output()
         .expect("platgen runs")
 }
