@@ -236,18 +236,18 @@ fn parse_with(source: &SourceFile, committed: Option<&Committed>) -> Parsed {
         &tree,
         committed.map_or_else(generated, Committed::compiled),
     );
-    let mut second_look = |problems: &mut Vec<Diagnostic>| {
+    let mut second_look = |problems: &mut Vec<Diagnostic>, tree: &yaml::Node| {
         if !checked_against_generated {
             checked_against_generated = true;
             if committed.is_some_and(|c| !c.is_generated()) {
-                *problems = schema::validate(source, &tree, generated());
+                *problems = schema::validate(source, tree, generated());
                 return true;
             }
         }
         false
     };
     if !problems.is_empty() {
-        second_look(&mut problems);
+        second_look(&mut problems, &tree);
     }
     // Duplicate keys alone do not stop the typed pass: it keeps the first of
     // each, so that the rules can report everything else in the same run.
@@ -259,34 +259,27 @@ fn parse_with(source: &SourceFile, committed: Option<&Committed>) -> Parsed {
     }
     // `x-` keys are the user's (anchors to merge from): the schema admits
     // them, and the typed spec never sees them.
-    // (A copy without them only where there are any.)
-    let without_extensions = match &tree.value {
-        yaml::Value::Map(entries) if entries.iter().any(|(k, _)| k.text.starts_with("x-")) => {
-            Some(yaml::Node {
-                value: yaml::Value::Map(
-                    entries
-                        .iter()
-                        .filter(|(k, _)| !k.text.starts_with("x-"))
-                        .cloned()
-                        .collect(),
-                ),
-                text: tree.text.clone(),
-                span: tree.span,
-            })
-        }
-        _ => None,
-    };
-    let typed_tree = without_extensions.as_ref().unwrap_or(&tree);
-    let typed = match yaml::from_tree::<Spec>(source, typed_tree) {
-        Err(_) if second_look(&mut problems) && !only_duplicates(&problems) => {
+    let mut typed_tree = tree;
+    if let yaml::Value::Map(entries) = &mut typed_tree.value {
+        entries.retain(|(k, _)| !k.text.starts_with("x-"));
+    }
+    // The typed pass takes the tree apart as it reads it: a large spec's
+    // tree and typed spec are not held whole at once.
+    let typed = yaml::from_tree::<Spec>(source, typed_tree);
+    if typed.is_err() {
+        // The types refuse what the schema accepted: is the committed
+        // schema stale? The text, read again, is checked against the
+        // schema the types generate.
+        if let Ok(tree) = yaml::parse_tree(source)
+            && second_look(&mut problems, &tree)
+            && !only_duplicates(&problems)
+        {
             return Parsed {
                 spec: None,
                 problems,
             };
         }
-        Err(_) => yaml::from_tree::<Spec>(source, typed_tree),
-        ok => ok,
-    };
+    }
     match typed {
         Ok(spec) => Parsed {
             spec: Some(spec),

@@ -758,11 +758,14 @@ impl ShapeError {
     }
 }
 
-/// Reads a typed value out of a tree. Of a repeated key, the first entry
-/// counts: the schema pass has reported the others.
-struct TreeDeserializer<'n, 'a>(&'n Node<'a>);
+/// Reads a typed value out of a tree, taking the tree apart as it goes:
+/// each part is freed as soon as its typed value is made (and its text
+/// moved there when it owns one), so that a large spec's tree and its
+/// typed spec are never both held whole. Of a repeated key, the first
+/// entry counts: the schema pass has reported the others.
+struct TreeDeserializer<'a>(Node<'a>);
 
-impl TreeDeserializer<'_, '_> {
+impl TreeDeserializer<'_> {
     fn wrong(&self, expected: &str) -> ShapeError {
         ShapeError {
             message: format!("expected {expected}, found {}", self.0.value.type_name()),
@@ -771,21 +774,34 @@ impl TreeDeserializer<'_, '_> {
     }
 }
 
-struct SeqReader<'n, 'a> {
-    items: std::slice::Iter<'n, Node<'a>>,
+/// A scalar's text handed to a visitor: moved when the tree owns it.
+fn visit_text<'de, V: Visitor<'de>>(
+    text: Cow<'_, str>,
+    visitor: V,
+) -> Result<V::Value, ShapeError> {
+    match text {
+        Cow::Borrowed(s) => visitor.visit_str(s),
+        Cow::Owned(s) => visitor.visit_string(s),
+    }
 }
 
-impl<'de> SeqAccess<'de> for SeqReader<'_, '_> {
+struct SeqReader<'a> {
+    items: std::vec::IntoIter<Node<'a>>,
+}
+
+impl<'de> SeqAccess<'de> for SeqReader<'_> {
     type Error = ShapeError;
     fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, ShapeError> {
         match self.items.next() {
-            Some(node) => seed
-                .deserialize(TreeDeserializer(node))
-                .map(Some)
-                .map_err(|e| e.at(node.span)),
+            Some(node) => {
+                let span = node.span;
+                seed.deserialize(TreeDeserializer(node))
+                    .map(Some)
+                    .map_err(|e| e.at(span))
+            }
             None => Ok(None),
         }
     }
@@ -794,51 +810,86 @@ impl<'de> SeqAccess<'de> for SeqReader<'_, '_> {
     }
 }
 
-struct MapReader<'n, 'a> {
-    entries: &'n [(Node<'a>, Node<'a>)],
+struct MapReader<'a> {
+    entries: std::vec::IntoIter<(Node<'a>, Node<'a>)>,
+    value: Option<Node<'a>>,
+    /// Which entries are passed over, by position.
+    skip: Skip,
     next: usize,
-    value: Option<&'n Node<'a>>,
-    /// The keys so far, for a map too long to search them one by one (the
-    /// services of a large platform).
-    seen: Option<std::collections::HashSet<&'n str>>,
 }
 
-impl<'n, 'a> MapReader<'n, 'a> {
-    fn new(entries: &'n [(Node<'a>, Node<'a>)]) -> Self {
-        Self {
-            entries,
-            next: 0,
-            value: None,
-            seen: (entries.len() > 16)
-                .then(|| std::collections::HashSet::with_capacity(entries.len())),
+/// The entries of a map the typed pass passes over: those with a complex
+/// key, and those whose key an earlier entry has (the first counts; the
+/// schema pass has reported the others). Worked out before the map is
+/// taken apart: by comparison in a short map, by hashing in a long one
+/// (the services of a large platform).
+enum Skip {
+    Few(u16),
+    Many(Vec<bool>),
+}
+
+/// Maps at most this long find repeated keys by comparison.
+const FEW_KEYS: usize = 16;
+
+impl Skip {
+    fn of(entries: &[(Node, Node)]) -> Skip {
+        let complex = |k: &Node| matches!(k.value, Value::Seq(_) | Value::Map(_));
+        if entries.len() <= FEW_KEYS {
+            let mut bits = 0u16;
+            for (i, (key, _)) in entries.iter().enumerate() {
+                if complex(key) || entries[..i].iter().any(|(k, _)| k.text == key.text) {
+                    bits |= 1 << i;
+                }
+            }
+            Skip::Few(bits)
+        } else {
+            let mut seen = std::collections::HashSet::with_capacity(entries.len());
+            Skip::Many(
+                entries
+                    .iter()
+                    .map(|(k, _)| complex(k) || !seen.insert(k.text.as_ref()))
+                    .collect(),
+            )
+        }
+    }
+
+    fn get(&self, i: usize) -> bool {
+        match self {
+            Skip::Few(bits) => i < FEW_KEYS && bits & (1 << i) != 0,
+            Skip::Many(list) => list.get(i).copied().unwrap_or(true),
         }
     }
 }
 
-impl<'de> MapAccess<'de> for MapReader<'_, '_> {
+impl<'a> MapReader<'a> {
+    fn new(entries: Vec<(Node<'a>, Node<'a>)>) -> Self {
+        Self {
+            skip: Skip::of(&entries),
+            entries: entries.into_iter(),
+            value: None,
+            next: 0,
+        }
+    }
+}
+
+impl<'de> MapAccess<'de> for MapReader<'_> {
     type Error = ShapeError;
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, ShapeError> {
-        while let Some((key, value)) = self.entries.get(self.next) {
-            let earlier = &self.entries[..self.next];
+        for (key, value) in self.entries.by_ref() {
+            let at = self.next;
             self.next += 1;
-            if matches!(key.value, Value::Seq(_) | Value::Map(_)) {
-                continue;
-            }
-            let repeated = match &mut self.seen {
-                Some(keys) => !keys.insert(key.text.as_ref()),
-                None => earlier.iter().any(|(k, _)| k.text == key.text),
-            };
-            if repeated {
+            if self.skip.get(at) {
                 continue;
             }
             self.value = Some(value);
+            let span = key.span;
             return seed
                 .deserialize(TreeDeserializer(key))
                 .map(Some)
-                .map_err(|e| e.at(key.span));
+                .map_err(|e| e.at(span));
         }
         Ok(None)
     }
@@ -850,32 +901,58 @@ impl<'de> MapAccess<'de> for MapReader<'_, '_> {
             .value
             .take()
             .ok_or_else(|| de::Error::custom("a value without a key"))?;
+        let span = node.span;
         seed.deserialize(TreeDeserializer(node))
-            .map_err(|e| e.at(node.span))
+            .map_err(|e| e.at(span))
     }
     fn size_hint(&self) -> Option<usize> {
-        Some(self.entries.len() - self.next)
+        Some(self.entries.len())
     }
 }
 
-struct EnumReader<'n, 'a> {
-    variant: &'n Node<'a>,
-    value: Option<&'n Node<'a>>,
+struct EnumReader<'a> {
+    variant: Node<'a>,
+    value: Option<Node<'a>>,
 }
 
-impl<'de> EnumAccess<'de> for EnumReader<'_, '_> {
+impl<'de, 'a> EnumAccess<'de> for EnumReader<'a> {
     type Error = ShapeError;
-    type Variant = Self;
+    type Variant = VariantReader<'a>;
     fn variant_seed<V: DeserializeSeed<'de>>(
         self,
         seed: V,
-    ) -> Result<(V::Value, Self), ShapeError> {
+    ) -> Result<(V::Value, VariantReader<'a>), ShapeError> {
+        let variant_span = self.variant.span;
+        let variant_type = self.variant.value.type_name();
         let v = seed.deserialize(TreeDeserializer(self.variant))?;
-        Ok((v, self))
+        Ok((
+            v,
+            VariantReader {
+                variant_span,
+                variant_type,
+                value: self.value,
+            },
+        ))
     }
 }
 
-impl<'de> VariantAccess<'de> for EnumReader<'_, '_> {
+/// What follows an enum's variant name: its value, if it has one.
+struct VariantReader<'a> {
+    variant_span: Span,
+    variant_type: &'static str,
+    value: Option<Node<'a>>,
+}
+
+impl VariantReader<'_> {
+    fn no_value(&self, expected: &str) -> ShapeError {
+        ShapeError {
+            message: format!("expected {expected}, found {}", self.variant_type),
+            span: Some(self.variant_span),
+        }
+    }
+}
+
+impl<'de> VariantAccess<'de> for VariantReader<'_> {
     type Error = ShapeError;
     fn unit_variant(self) -> Result<(), ShapeError> {
         match self.value {
@@ -890,7 +967,7 @@ impl<'de> VariantAccess<'de> for EnumReader<'_, '_> {
     ) -> Result<T::Value, ShapeError> {
         match self.value {
             Some(node) => seed.deserialize(TreeDeserializer(node)),
-            None => Err(TreeDeserializer(self.variant).wrong("a mapping")),
+            None => Err(self.no_value("a mapping")),
         }
     }
     fn tuple_variant<V: Visitor<'de>>(
@@ -900,7 +977,7 @@ impl<'de> VariantAccess<'de> for EnumReader<'_, '_> {
     ) -> Result<V::Value, ShapeError> {
         match self.value {
             Some(node) => TreeDeserializer(node).deserialize_seq(visitor),
-            None => Err(TreeDeserializer(self.variant).wrong("a sequence")),
+            None => Err(self.no_value("a sequence")),
         }
     }
     fn struct_variant<V: Visitor<'de>>(
@@ -910,27 +987,27 @@ impl<'de> VariantAccess<'de> for EnumReader<'_, '_> {
     ) -> Result<V::Value, ShapeError> {
         match self.value {
             Some(node) => TreeDeserializer(node).deserialize_map(visitor),
-            None => Err(TreeDeserializer(self.variant).wrong("a mapping")),
+            None => Err(self.no_value("a mapping")),
         }
     }
 }
 
-impl<'de> Deserializer<'de> for TreeDeserializer<'_, '_> {
+impl<'de> Deserializer<'de> for TreeDeserializer<'_> {
     type Error = ShapeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ShapeError> {
         let node = self.0;
-        match &node.value {
+        match node.value {
             Value::Null => visitor.visit_unit(),
-            Value::Bool(b) => visitor.visit_bool(*b),
-            Value::Int(i) => match i64::try_from(*i) {
+            Value::Bool(b) => visitor.visit_bool(b),
+            Value::Int(i) => match i64::try_from(i) {
                 Ok(i) => visitor.visit_i64(i),
-                Err(_) => visitor.visit_i128(*i),
+                Err(_) => visitor.visit_i128(i),
             },
-            Value::Float(f) => visitor.visit_f64(*f),
-            Value::Str => visitor.visit_str(&node.text),
+            Value::Float(f) => visitor.visit_f64(f),
+            Value::Str => visit_text(node.text, visitor),
             Value::Seq(items) => visitor.visit_seq(SeqReader {
-                items: items.iter(),
+                items: items.into_iter(),
             }),
             Value::Map(entries) => visitor.visit_map(MapReader::new(entries)),
         }
@@ -940,7 +1017,7 @@ impl<'de> Deserializer<'de> for TreeDeserializer<'_, '_> {
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ShapeError> {
         match &self.0.value {
             Value::Seq(_) | Value::Map(_) => self.deserialize_any(visitor),
-            _ => visitor.visit_str(&self.0.text),
+            _ => visit_text(self.0.text, visitor),
         }
     }
 
@@ -977,12 +1054,21 @@ impl<'de> Deserializer<'de> for TreeDeserializer<'_, '_> {
         _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, ShapeError> {
-        match &self.0.value {
-            Value::Map(entries) if entries.len() == 1 => visitor.visit_enum(EnumReader {
-                variant: &entries[0].0,
-                value: Some(&entries[0].1),
+        match self.0.value {
+            Value::Map(entries) if entries.len() == 1 => {
+                let mut entries = entries.into_iter();
+                match entries.next() {
+                    Some((variant, value)) => visitor.visit_enum(EnumReader {
+                        variant,
+                        value: Some(value),
+                    }),
+                    None => Err(de::Error::custom("expected a name, found an empty mapping")),
+                }
+            }
+            Value::Seq(_) | Value::Map(_) => Err(ShapeError {
+                message: format!("expected a name, found {}", self.0.value.type_name()),
+                span: Some(self.0.span),
             }),
-            Value::Seq(_) | Value::Map(_) => Err(self.wrong("a name")),
             _ => visitor.visit_enum(EnumReader {
                 variant: self.0,
                 value: None,
@@ -1000,12 +1086,14 @@ impl<'de> Deserializer<'de> for TreeDeserializer<'_, '_> {
     }
 }
 
-/// The typed value a tree holds. Only called on a tree the schema accepted,
-/// so a failure here means the schema and the types disagree.
-pub fn from_tree<T: DeserializeOwned>(source: &SourceFile, tree: &Node) -> Result<T, YamlProblem> {
+/// The typed value a tree holds, taking the tree apart. Only called on a
+/// tree the schema accepted, so a failure here means the schema and the
+/// types disagree.
+pub fn from_tree<T: DeserializeOwned>(source: &SourceFile, tree: Node) -> Result<T, YamlProblem> {
+    let span = tree.span;
     T::deserialize(TreeDeserializer(tree)).map_err(|e| YamlProblem {
         message: e.message,
-        span: source.clamp_span(e.span.unwrap_or(tree.span)),
+        span: source.clamp_span(e.span.unwrap_or(span)),
         defined_at: None,
         kind: YamlProblemKind::Shape,
         help: None,
@@ -1256,7 +1344,7 @@ mod tests {
             "name: 1.10\ncount: 8\ntags: [yes, 0755]\nkind: tcp\nname: again\n",
         );
         let tree = parse_tree(&source).unwrap();
-        let typed: Typed = from_tree(&source, &tree).unwrap();
+        let typed: Typed = from_tree(&source, tree).unwrap();
         assert_eq!(typed.name.value, "1.10", "text as written");
         assert_eq!(typed.name.span, Span::new(6, 10));
         assert_eq!(typed.count.unwrap().value, 8);
@@ -1264,7 +1352,7 @@ mod tests {
         assert_eq!(typed.kind, Some(Kind::Tcp));
         let bad = SourceFile::new("t.yaml", "name: x\ncount: 70000\ntags: []\n");
         let tree = parse_tree(&bad).unwrap();
-        let err = from_tree::<Typed>(&bad, &tree).unwrap_err();
+        let err = from_tree::<Typed>(&bad, tree).unwrap_err();
         assert_eq!(err.kind, YamlProblemKind::Shape);
         assert_eq!(bad.slice(err.span), "70000");
     }
