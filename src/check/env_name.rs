@@ -28,11 +28,13 @@ pub const RULE: Rule = Rule {
 };
 
 pub fn valid(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
+    // Bytes, not characters: every allowed one is ASCII, and a byte of a
+    // longer character is none of them.
+    let mut bytes = name.bytes();
+    bytes
         .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || "_-.".contains(c))
-        && chars.all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+        .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'-' | b'.'))
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 fn suggestion(name: &str) -> String {

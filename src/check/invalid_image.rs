@@ -99,7 +99,10 @@ pub fn problem(image: &str) -> Option<String> {
     if image.is_empty() {
         return Some("it is empty".into());
     }
-    if let Some(c) = image.chars().find(|c| c.is_whitespace() || c.is_control()) {
+    // Printable ASCII, as nearly every image is, has neither.
+    if !image.bytes().all(|b| b.is_ascii_graphic())
+        && let Some(c) = image.chars().find(|c| c.is_whitespace() || c.is_control())
+    {
         return Some(format!(
             "it contains whitespace or a control character ({c:?})"
         ));
@@ -136,19 +139,21 @@ pub fn problem(image: &str) -> Option<String> {
     if name.len() > 255 {
         return Some("the repository name is longer than 255 characters".into());
     }
-    let mut components: Vec<&str> = name.split('/').collect();
-    let first = components[0];
-    if components.len() > 1
-        && (first.contains(['.', ':'])
-            || first == "localhost"
-            || first.chars().any(|c| c.is_ascii_uppercase()))
-    {
-        if !domain(first) {
-            return Some(format!("`{first}` is not a registry host"));
+    // A first component that reads as a host is the registry's.
+    let path = match name.split_once('/') {
+        Some((first, rest))
+            if first.contains(['.', ':'])
+                || first == "localhost"
+                || first.chars().any(|c| c.is_ascii_uppercase()) =>
+        {
+            if !domain(first) {
+                return Some(format!("`{first}` is not a registry host"));
+            }
+            rest
         }
-        components.remove(0);
-    }
-    for c in components {
+        _ => name,
+    };
+    for c in path.split('/') {
         if !path_component(c) {
             return Some(if c.chars().any(|ch| ch.is_ascii_uppercase()) {
                 format!("`{c}`: repository paths must be lowercase")
