@@ -137,10 +137,41 @@ impl fmt::Debug for Engine {
 /// `value | yaml`: the value as YAML that reads back exactly as it is:
 /// strings double-quoted with JSON escapes (which are valid YAML escapes),
 /// collections in flow style (`["a", "b"]`, `{"k": 1}`).
-fn yaml_filter(value: &Value) -> Result<String, minijinja::Error> {
-    let mut out = String::new();
-    write_value(value, &mut out)?;
-    Ok(out)
+///
+/// The filter runs for nearly every value of every file: it writes into a
+/// buffer kept by the thread, so a result short enough to live inside the
+/// returned value (most are) allocates nothing.
+fn yaml_filter(value: &Value) -> Result<Value, minijinja::Error> {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    BUFFER.with(|buffer| {
+        let Ok(mut out) = buffer.try_borrow_mut() else {
+            let mut out = String::new();
+            write_value(value, &mut out)?;
+            return Ok(Value::from(out));
+        };
+        out.clear();
+        write_value(value, &mut out)?;
+        Ok(Value::from(out.as_str()))
+    })
+}
+
+/// Writes `{{ value }}` into the output: a string as it is, anything else as
+/// minijinja's own formatter writes it. The same bytes as the default
+/// formatter with auto-escaping off, without going through `Display` and
+/// `fmt::write` for every string (most of what the templates print).
+fn write_output(
+    out: &mut minijinja::Output,
+    state: &mut minijinja::State,
+    value: &Value,
+) -> Result<(), minijinja::Error> {
+    match value.as_str() {
+        Some(text) if state.auto_escape() == &AutoEscape::None => {
+            out.write_str(text).map_err(minijinja::Error::from)
+        }
+        _ => minijinja::escape_formatter(out, state, value),
+    }
 }
 
 /// Writes a template value as a YAML flow node, as [`write_flow`] writes it
@@ -221,6 +252,16 @@ fn write_json_string(text: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.reserve(text.len() + 2);
     out.push('"');
+    // Most strings have nothing to escape: one pass without early exit over
+    // the bytes (which the compiler vectorises), then one copy.
+    let escapes = text.bytes().fold(0u8, |any, b| {
+        any | u8::from(b < 0x20) | u8::from(b == b'"') | u8::from(b == b'\\')
+    });
+    if escapes == 0 {
+        out.push_str(text);
+        out.push('"');
+        return;
+    }
     let mut start = 0;
     for (i, b) in text.bytes().enumerate() {
         let escape = match b {
@@ -334,6 +375,7 @@ impl Engine {
         {
             env.set_syntax(syntax);
         }
+        env.set_formatter(write_output);
         env.add_filter("yaml", yaml_filter);
         env.add_filter("nginx", nginx_filter);
         let builtin: BTreeMap<&'static str, &'static str> = BUILTIN.iter().copied().collect();
@@ -459,15 +501,18 @@ mod tests {
             "say \"hi\"",
             "pa$word",
         ] {
-            let out = yaml_filter(&Value::from(s)).unwrap();
+            let out = yaml_filter(&Value::from(s)).unwrap().to_string();
             assert!(out.starts_with('"') && out.ends_with('"'), "{out}");
             let back: String = serde_json::from_str(&out).unwrap();
             assert_eq!(back, s);
         }
-        assert_eq!(yaml_filter(&Value::from(8080)).unwrap(), "8080");
         assert_eq!(
-            yaml_filter(&Value::from(vec!["a", "b"])).unwrap(),
-            r#"["a", "b"]"#
+            yaml_filter(&Value::from(8080)).unwrap().as_str(),
+            Some("8080")
+        );
+        assert_eq!(
+            yaml_filter(&Value::from(vec!["a", "b"])).unwrap().as_str(),
+            Some(r#"["a", "b"]"#)
         );
     }
 
@@ -500,8 +545,34 @@ mod tests {
         for value in values {
             let mut expected = String::new();
             write_converted(&value, &mut expected).unwrap();
-            assert_eq!(yaml_filter(&value).unwrap(), expected, "{value:?}");
+            assert_eq!(
+                yaml_filter(&value).unwrap().as_str(),
+                Some(expected.as_str()),
+                "{value:?}"
+            );
         }
+    }
+
+    #[test]
+    fn the_output_formatter_writes_what_the_default_one_writes() {
+        let source = "{{ s }}|{{ n }}|{{ f }}|{{ b }}|{{ z }}|{{ l }}|{{ m }}|\
+                      {{ s | yaml }}|{{ l | yaml }}|{{ s | upper }}|{{ n ~ s }}";
+        let context = serde_json::json!({
+            "s": "a \"b\" é\n", "n": 7, "f": 1.5, "b": true, "z": null,
+            "l": ["x", 2], "m": {"k": "v"},
+        });
+        let ours = Engine::new(None)
+            .env
+            .render_str(source, Value::from(minijinja::value::Serde(&context)))
+            .unwrap();
+        let mut default = Environment::new();
+        default.set_auto_escape_callback(|_| AutoEscape::None);
+        default.add_filter("yaml", yaml_filter);
+        let expected = default
+            .render_str(source, Value::from(minijinja::value::Serde(&context)))
+            .unwrap();
+        assert_eq!(ours, expected);
+        assert!(ours.starts_with("a \"b\" é\n|7|1.5|"), "{ours}");
     }
 
     #[test]
