@@ -495,17 +495,22 @@ pub fn render(
     engine: &Engine,
 ) -> Result<Vec<(String, String)>, TemplateError> {
     let cx = context(platform);
+    // Converted once for the three templates.
+    let values = Engine::values(&cx);
     let mut files = vec![(
         "compose.yaml".to_owned(),
-        engine.render("compose/compose.yaml.j2", &cx)?,
+        engine.render_values("compose/compose.yaml.j2", &values)?,
     )];
     if cx.default_profile.is_some() {
-        files.push((".env".to_owned(), engine.render("compose/env.j2", &cx)?));
+        files.push((
+            ".env".to_owned(),
+            engine.render_values("compose/env.j2", &values)?,
+        ));
     }
     if !cx.secrets.is_empty() {
         files.push((
             ".gitignore".to_owned(),
-            engine.render("compose/gitignore.j2", &cx)?,
+            engine.render_values("compose/gitignore.j2", &values)?,
         ));
     }
     Ok(files)

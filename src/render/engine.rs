@@ -472,12 +472,24 @@ impl Engine {
 
     /// Renders template `name` with `context`.
     pub fn render<C: Serialize>(&self, name: &str, context: &C) -> Result<String, TemplateError> {
+        self.render_values(name, &Self::values(context))
+    }
+
+    /// A context as template values, for rendering several templates with
+    /// one context: converting a context and freeing its values again is a
+    /// large part of rendering it.
+    pub fn values<C: Serialize>(context: &C) -> Value {
+        Value::from(minijinja::value::Serde(context))
+    }
+
+    /// Renders template `name` with a context made by [`Engine::values`].
+    pub fn render_values(&self, name: &str, context: &Value) -> Result<String, TemplateError> {
         let template = self
             .env
             .get_template(name)
             .map_err(|e| self.error(name, &e))?;
         template
-            .render(Value::from(minijinja::value::Serde(context)))
+            .render(context.clone())
             .map_err(|e| self.error(name, &e))
     }
 }

@@ -1171,6 +1171,7 @@ pub fn render_each(
         secrets,
         config_maps,
     };
+    let values = Engine::values(&cx);
     for (path, template) in [
         ("kubernetes/namespace.yaml", "kubernetes/namespace.yaml.j2"),
         (
@@ -1182,7 +1183,7 @@ pub fn render_each(
             "kubernetes/kustomization.yaml.j2",
         ),
     ] {
-        put(path.to_owned(), engine.render(template, &cx)?)?;
+        put(path.to_owned(), engine.render_values(template, &values)?)?;
     }
     Ok(())
 }
