@@ -78,11 +78,14 @@ for n in "${sizes[@]}"; do
   if [ "$n" != 100000 ]; then
     t=$(median "drift-$n" "true" "$platgen render $spec --out $out --check")
     printf '| %8s | %-7s | %10s | %9s | %10s | %8s | %10s | %8s |\n' "$n" "--check" "$t" - - - - -
+    t=$(median "drift-nc-$n" "true" "env PLATGEN_NO_CACHE=1 $platgen render $spec --out $out --check")
+    printf '| %8s | %-7s | %10s | %9s | %10s | %8s | %10s | %8s |\n' "$n" "--check*" "$t" - - - - -
   fi
   rm -rf "$out" "$work/r" "$work/c" "$work/p"
 done
 echo
-echo "again: a re-render with nothing changed (writes no file); --check: render --check (drift check)."
+echo "again: a re-render with nothing changed (writes no file; answered by the render cache); --check: render --check"
+echo "(drift check, answered by the cache); --check*: the same with PLATGEN_NO_CACHE=1 (renders in full)."
 # Growth of render from one size to the next (linear: 10x the services, 10x the time).
 for pair in "1000 10000" "10000 100000"; do
   set -- $pair
