@@ -30,12 +30,14 @@
 //! what the templates make. Any failure to read or write the cache is a
 //! miss, never an error.
 
+use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use crate::emit::{MANIFEST, Manifest};
 
-const FORMAT: &str = "platgen render cache 1";
+const FORMAT: &str = "platgen render cache 2";
 
 /// What a cached render depends on, besides the output directory.
 #[derive(Debug, Clone, Copy)]
@@ -49,10 +51,12 @@ pub struct Inputs<'a> {
 }
 
 /// The cache for one output directory.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Cache {
     file: PathBuf,
     inputs: u64,
+    /// The files this render wrote or compared, by path.
+    rendered: Digests,
 }
 
 /// The directory the cache lives in, unless it is turned off, from the
@@ -107,6 +111,7 @@ impl Cache {
         Some(Cache {
             file: dir.join(format!("{:016x}", key.finish())),
             inputs: hasher.finish(),
+            rendered: Digests::default(),
         })
     }
 
@@ -122,14 +127,28 @@ impl Cache {
         if u64::from_str_radix(inputs, 16).ok()? != self.inputs {
             return None;
         }
-        let (fingerprint, files) = output_fingerprint(out)?;
+        let (fingerprint, files) = output_fingerprint(out, &HashMap::new())?;
         (u64::from_str_radix(output, 16).ok()? == fingerprint).then_some(files)
     }
 
-    /// Records that `out` now holds what these inputs render. Best effort:
-    /// a cache that cannot be written is only a slower next render.
+    /// Notes that the render put `contents` at `path` (relative to the
+    /// output directory), so that [`Cache::record`] need not read it back
+    /// (10,000 services: 100 MB). Any thread may call it.
+    pub fn add(&self, path: &str, contents: &[u8]) {
+        self.rendered.add(path, contents);
+    }
+
+    /// Records that `out` now holds what these inputs render: the files
+    /// [`Cache::add`] was told of by their digests, any other file the
+    /// manifest lists as read. Best effort: a cache that cannot be written
+    /// is only a slower next render.
     pub fn record(&self, out: &Path) {
-        let Some((fingerprint, _)) = output_fingerprint(out) else {
+        let known = self
+            .rendered
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let Some((fingerprint, _)) = output_fingerprint(out, &known) else {
             return;
         };
         let text = format!("{FORMAT}\n{:016x} {fingerprint:016x}\n", self.inputs);
@@ -148,16 +167,41 @@ impl Cache {
     }
 }
 
+/// The digest of one file's contents.
+pub fn digest(contents: &[u8]) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    contents.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// The digests of files as a render hands them out, by path.
+#[derive(Debug, Default)]
+struct Digests(Mutex<HashMap<String, u64>>);
+
+impl Digests {
+    fn add(&self, path: &str, contents: &[u8]) {
+        let digest = digest(contents);
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(path.to_owned(), digest);
+    }
+}
+
 /// The fingerprint of a directory's generated output: its manifest, then
-/// each file the manifest lists, path and contents; with their paths. `None` if any of them cannot be read.
-fn output_fingerprint(out: &Path) -> Option<(u64, Vec<String>)> {
+/// each file the manifest lists, path and digest (from `known`, else read);
+/// with their paths. `None` if any of them cannot be read.
+fn output_fingerprint(out: &Path, known: &HashMap<String, u64>) -> Option<(u64, Vec<String>)> {
     let manifest = std::fs::read(out.join(MANIFEST)).ok()?;
     let entries = Manifest::read(out).ok()??.entries;
     let mut hasher = DefaultHasher::new();
     manifest.hash(&mut hasher);
     for (_, path) in &entries {
         path.hash(&mut hasher);
-        std::fs::read(out.join(path)).ok()?.hash(&mut hasher);
+        match known.get(path) {
+            Some(d) => d.hash(&mut hasher),
+            None => digest(&std::fs::read(out.join(path)).ok()?).hash(&mut hasher),
+        }
     }
     Some((
         hasher.finish(),
@@ -245,6 +289,26 @@ mod tests {
 
             write_output(&out, &[("a.yaml", "a: 1\n"), ("b.yaml", "b: 2\n")]);
             assert_eq!(cache.holds(&out).map(|f| f.len()), Some(2));
+        });
+    }
+
+    #[test]
+    fn digests_of_what_was_rendered_record_the_same_fingerprint_as_reading_it() {
+        with_cache_dir(|root, cache_dir| {
+            let out = root.join("out");
+            write_output(&out, &[("a.yaml", "a: 1\n"), ("b.yaml", "b: 2\n")]);
+            let cache = Cache::open_in(cache_dir, &out, inputs(b"spec 1")).unwrap();
+            cache.add("a.yaml", b"a: 1\n");
+            // b.yaml's digest is not known: it is read.
+            cache.record(&out);
+            assert_eq!(cache.holds(&out).map(|f| f.len()), Some(2));
+
+            // A digest that is not what the directory holds records an
+            // entry the directory does not match: `holds` reads the files.
+            let wrong = Cache::open_in(cache_dir, &out, inputs(b"spec 1")).unwrap();
+            wrong.add("a.yaml", b"a: 2\n");
+            wrong.record(&out);
+            assert_eq!(cache.holds(&out), None);
         });
     }
 

@@ -439,19 +439,17 @@ fn run_render(args: &RenderArgs, v: Verbosity) -> Result<ExitCode> {
     // Files go to the writer (or the comparer) as each is rendered, so that
     // a large render never holds them all.
     let rendered = std::sync::Mutex::new(BTreeSet::new());
-    let mark = |target| {
-        rendered
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(target);
+    // Each file's target, and for the cache what the file holds.
+    let mark = |file: &render::OutFile| {
+        locked(&rendered).insert(file.target);
+        if let Some(c) = &cache {
+            c.add(&file.path, file.contents.as_bytes());
+        }
     };
     let note = || {
         if !v.quiet {
-            let rendered = rendered
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
             note_empty_targets(
-                &rendered,
+                &locked(&rendered),
                 &targets,
                 &full,
                 &platform,
@@ -470,7 +468,7 @@ fn run_render(args: &RenderArgs, v: Verbosity) -> Result<ExitCode> {
     if args.stdout {
         let files = render::render(&platform, &engine, &options)?;
         for f in &files {
-            mark(f.target);
+            mark(f);
         }
         note();
         print_out(&emit::to_stdout(&files))?;
@@ -480,7 +478,7 @@ fn run_render(args: &RenderArgs, v: Verbosity) -> Result<ExitCode> {
     if args.check {
         let comparer = emit::Comparer::open(out)?;
         rendered_with(&|f| {
-            mark(f.target);
+            mark(&f);
             comparer.put(f)
         })?;
         note();
@@ -496,7 +494,7 @@ fn run_render(args: &RenderArgs, v: Verbosity) -> Result<ExitCode> {
     };
     let writer = emit::Writer::open(out, &targets, options)?;
     rendered_with(&|f| {
-        mark(f.target);
+        mark(&f);
         writer.put(f)
     })?;
     note();
@@ -504,6 +502,11 @@ fn run_render(args: &RenderArgs, v: Verbosity) -> Result<ExitCode> {
     record(out);
     report_written(out, &written, v);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The value behind `m`, even if a thread panicked while holding it.
+fn locked<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The render cache of this render, if it can have one: every target, the
