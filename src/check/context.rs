@@ -248,6 +248,58 @@ impl<'s> Context<'s> {
     }
 }
 
+/// The services a per-service rule looks at: every one when the platform
+/// itself is checked; in an environment, only those the environment changes.
+///
+/// A per-service rule visits services through [`Selection::checked`] alone,
+/// and what it finds in one service depends on that service and on nothing
+/// an environment can change elsewhere: not the `domain`, not the gateway's
+/// consumers, not another service's image, count, resources, `env` or host
+/// ports (names, phases, container ports, routes and roles are the same in
+/// every environment). A service an environment leaves alone then has the
+/// same problems in the environment as in the platform, which reports them
+/// already. Whatever else such a rule does, outside that loop, it does in
+/// full every time.
+#[derive(Debug, Clone, Copy)]
+pub struct Selection<'c, 's> {
+    cx: &'c Context<'s>,
+    /// Indices into [`Context::services`], in order; `None` for every one.
+    only: Option<&'c [usize]>,
+}
+
+impl<'c, 's> Selection<'c, 's> {
+    /// Every service of `cx`.
+    pub fn all(cx: &'c Context<'s>) -> Self {
+        Self { cx, only: None }
+    }
+
+    /// The services of `cx` at `only` (indices in ascending order).
+    pub fn only(cx: &'c Context<'s>, only: &'c [usize]) -> Self {
+        debug_assert!(only.windows(2).all(|w| w[0] < w[1]));
+        Self {
+            cx,
+            only: Some(only),
+        }
+    }
+
+    /// The services to check, in the platform's order.
+    pub fn checked(&self) -> impl Iterator<Item = &'c ServiceFacts<'s>> + use<'c, 's> {
+        let cx = self.cx;
+        let (all, only) = match self.only {
+            None => (cx.services.as_slice(), &[][..]),
+            Some(only) => (&[][..], only),
+        };
+        all.iter().chain(only.iter().map(move |&i| &cx.services[i]))
+    }
+}
+
+impl<'s> std::ops::Deref for Selection<'_, 's> {
+    type Target = Context<'s>;
+    fn deref(&self) -> &Context<'s> {
+        self.cx
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@
 //!   depends_on: [postgres, redis, postgres]   # warning: `postgres` twice
 //! ```
 
-use super::Context;
+use super::Selection;
 use crate::diag::{Diagnostic, Rule, Severity};
 
 pub const RULE: Rule = Rule {
@@ -20,8 +20,8 @@ pub const RULE: Rule = Rule {
     source: include_str!("duplicate_dependency.rs"),
 };
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    for s in &cx.services {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
+    for s in cx.checked() {
         let deps = &s.service().depends_on;
         for (i, dep) in deps.iter().enumerate() {
             if let Some(first) = deps[..i].iter().find(|d| d.value == dep.value) {

@@ -17,7 +17,7 @@
 //! secrets: {DB_PASSWORD: db-password}   # error: set in `env` too
 //! ```
 
-use super::Context;
+use super::Selection;
 use crate::diag::{Diagnostic, Rule, Severity};
 
 pub const RULE: Rule = Rule {
@@ -49,8 +49,8 @@ fn suggestion(name: &str) -> String {
     }
 }
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    for s in &cx.services {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
+    for s in cx.checked() {
         let svc = s.service();
         let file_envs = svc.secrets.values().filter_map(|s| match &s.value {
             crate::spec::SecretRef::Detailed(d) => d.file_env.as_ref(),

@@ -11,7 +11,7 @@
 //!   gateway: {rate_limit_per_minute: 600, auth: jwt}   # error: no `route`
 //! ```
 
-use super::Context;
+use super::Selection;
 use crate::diag::{Diagnostic, Rule, Severity};
 
 pub const RULE: Rule = Rule {
@@ -21,8 +21,8 @@ pub const RULE: Rule = Rule {
     source: include_str!("gateway_without_route.rs"),
 };
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    for s in &cx.services {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
+    for s in cx.checked() {
         let svc = s.service();
         if let (Some(gateway), None) = (&svc.gateway, &svc.route) {
             out.push(

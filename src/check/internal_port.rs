@@ -21,7 +21,7 @@
 //!   route: {path: /vault, port: http}   # error: vault's ports are internal
 //! ```
 
-use super::Context;
+use super::Selection;
 use super::context::Resolved;
 use crate::diag::{Diagnostic, Rule, Severity};
 use crate::exposure::{self, DefaultReason};
@@ -34,8 +34,8 @@ pub const RULE: Rule = Rule {
     source: include_str!("internal_port.rs"),
 };
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    for s in &cx.services {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
+    for s in cx.checked() {
         let svc = s.service();
         let image = &svc.image.value;
         let why = |p: &super::context::PortFacts| -> Option<String> {

@@ -15,7 +15,7 @@
 //! autoscale: {min: 5, max: 2, cpu_percent: 70}   # error: min above max
 //! ```
 
-use super::Context;
+use super::Selection;
 use crate::diag::{Diagnostic, Rule, Severity};
 
 pub const RULE: Rule = Rule {
@@ -25,8 +25,8 @@ pub const RULE: Rule = Rule {
     source: include_str!("invalid_autoscale.rs"),
 };
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    for s in &cx.services {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
+    for s in cx.checked() {
         let svc = s.service();
         let Some(a) = &svc.autoscale else { continue };
         let name = &s.name.value;

@@ -18,7 +18,7 @@
 //!   interval: 10             # error: no unit
 //! ```
 
-use super::Context;
+use super::Selection;
 use crate::diag::{Diagnostic, Rule, Severity};
 use crate::duration;
 use crate::spec::{Health, Probe};
@@ -53,8 +53,8 @@ fn probe_problem(h: &Health, probe: Probe) -> Option<&'static str> {
     }
 }
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    for s in &cx.services {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
+    for s in cx.checked() {
         let Some(health) = &s.service().health else {
             continue;
         };

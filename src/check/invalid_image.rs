@@ -14,7 +14,7 @@
 //! image: "nginx:"          # error: empty tag
 //! ```
 
-use super::Context;
+use super::Selection;
 use crate::diag::{Diagnostic, Rule, Severity};
 
 pub const RULE: Rule = Rule {
@@ -165,8 +165,8 @@ pub fn problem(image: &str) -> Option<String> {
     None
 }
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    for s in &cx.services {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
+    for s in cx.checked() {
         let image = &s.service().image;
         if let Some(p) = problem(image) {
             out.push(

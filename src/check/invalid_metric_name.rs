@@ -12,7 +12,7 @@
 //! metrics: {http_requests: http-requests-total}   # error: `-` is not allowed
 //! ```
 
-use super::Context;
+use super::Selection;
 use crate::diag::{Diagnostic, Rule, Severity};
 
 pub const RULE: Rule = Rule {
@@ -30,8 +30,8 @@ fn valid(name: &str, colon: bool) -> bool {
         && name.chars().all(ok)
 }
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    for s in &cx.services {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
+    for s in cx.checked() {
         let Some(m) = &s.service().metrics else {
             continue;
         };

@@ -21,7 +21,7 @@
 //!     image: ghcr.io/nags-platform/nags-api:1.0.0
 //! ```
 
-use super::Context;
+use super::{Context, Selection};
 use crate::diag::{Diagnostic, Rule, Severity};
 use crate::source::Span;
 use crate::spec::{SecretRef, Spanned};
@@ -209,7 +209,7 @@ fn settings(cx: &Context, out: &mut Vec<Diagnostic>) {
     }
 }
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
     settings(cx, out);
     for phase in &cx.spec.phases {
         let id = &phase.value.id;
@@ -240,7 +240,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     .with_note("the domain becomes the proxy's server_name: lowercase letters, digits, `-` and `.`"),
             );
     }
-    for s in &cx.services {
+    for s in cx.checked() {
         if let Some(problem) = label_problem(s.name) {
             report(out, "service name", s.name, s.name.span, &problem);
         }

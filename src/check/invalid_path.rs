@@ -17,7 +17,7 @@
 //! volumes: {data: var/lib/postgres}     # error: not absolute
 //! ```
 
-use super::Context;
+use super::Selection;
 use crate::diag::{Diagnostic, Rule, Severity};
 use crate::source::Span;
 
@@ -99,8 +99,8 @@ fn url_help(path: &str, query: bool, what: &str, example: &str) -> String {
     }
 }
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    for s in &cx.services {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
+    for s in cx.checked() {
         let svc = s.service();
         let name = &s.name.value;
         if let Some(route) = &svc.route {

@@ -14,7 +14,7 @@
 //!   - {host: 70000, container: 80}                  # error: out of range
 //! ```
 
-use super::Context;
+use super::Selection;
 use super::context::parse_port_number;
 use crate::diag::{Diagnostic, Rule, Severity};
 
@@ -25,8 +25,8 @@ pub const RULE: Rule = Rule {
     source: include_str!("invalid_port.rs"),
 };
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    for s in &cx.services {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
+    for s in cx.checked() {
         for port in &s.ports {
             let spec = &port.spec.value;
             let numbers = spec.host.iter().chain(std::iter::once(&spec.container));

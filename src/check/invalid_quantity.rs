@@ -13,7 +13,7 @@
 //! resources: {cpu: half, memory: 512MB}   # two errors
 //! ```
 
-use super::Context;
+use super::Selection;
 use crate::diag::{Diagnostic, Rule, Severity};
 use crate::quantity;
 
@@ -24,8 +24,8 @@ pub const RULE: Rule = Rule {
     source: include_str!("invalid_quantity.rs"),
 };
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    for s in &cx.services {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
+    for s in cx.checked() {
         for spec in s.service().volumes.values() {
             let Some(size) = spec.value.size() else {
                 continue;

@@ -15,7 +15,7 @@
 //!   schedule: "0 25 * * *"     # error: hour 25
 //! ```
 
-use super::Context;
+use super::Selection;
 use crate::cron;
 use crate::diag::{Diagnostic, Rule, Severity};
 
@@ -26,8 +26,8 @@ pub const RULE: Rule = Rule {
     source: include_str!("invalid_schedule.rs"),
 };
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    for s in &cx.services {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
+    for s in cx.checked() {
         let Some(schedule) = &s.service().schedule else {
             continue;
         };

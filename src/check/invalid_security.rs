@@ -24,7 +24,7 @@
 
 use std::net::IpAddr;
 
-use super::Context;
+use super::Selection;
 use crate::diag::{Diagnostic, Rule, Severity};
 use crate::source::Span;
 use crate::spec::{Security, Spanned};
@@ -318,8 +318,8 @@ fn egress(name: &str, sec: &Security, out: &mut Vec<Diagnostic>) {
     }
 }
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    for s in &cx.services {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
+    for s in cx.checked() {
         let svc = s.service();
         let Some(sec) = &svc.security else { continue };
         let name = s.name.value.as_str();

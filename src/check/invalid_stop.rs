@@ -14,7 +14,7 @@
 //!   stop_grace_period: 30        # error: a unit is missing
 //! ```
 
-use super::Context;
+use super::Selection;
 use crate::diag::{Diagnostic, Rule, Severity};
 use crate::duration;
 use crate::suggest;
@@ -61,8 +61,8 @@ pub const SIGNALS: &[&str] = &[
     "SIGXFSZ",
 ];
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    for s in &cx.services {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
+    for s in cx.checked() {
         let svc = s.service();
         let name = &s.name.value;
         if let Some(signal) = &svc.stop_signal

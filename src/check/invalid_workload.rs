@@ -23,8 +23,8 @@
 //!   kind: cronjob               # error: no schedule
 //! ```
 
-use super::Context;
 use super::context::ServiceFacts;
+use super::{Context, Selection};
 use crate::diag::{Diagnostic, Rule, Severity};
 use crate::source::Span;
 use crate::spec::{Roles, Spanned, Strategy, WorkloadKind};
@@ -130,8 +130,8 @@ fn runs_to_completion(cx: &Context, s: &ServiceFacts, kind_span: Span, out: &mut
     }
 }
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    for s in &cx.services {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
+    for s in cx.checked() {
         let svc = s.service();
         let name = &s.name.value;
         let (k, kind_span) = kind(s);

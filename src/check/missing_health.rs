@@ -18,7 +18,7 @@
 //!   image: docker.elastic.co/kibana/kibana:8.15.3   # warning: no health check
 //! ```
 
-use super::Context;
+use super::Selection;
 use super::context::ServiceFacts;
 use crate::diag::{Diagnostic, Rule, Severity};
 use crate::spec::{Probe, Protocol, WorkloadKind};
@@ -46,14 +46,14 @@ fn proxy_help(s: &ServiceFacts) -> Option<String> {
     ))
 }
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
     let proxy = cx
         .spec
         .roles
         .as_ref()
         .and_then(|r| r.proxy.as_ref())
         .map(|p| p.value.as_str());
-    for s in &cx.services {
+    for s in cx.checked() {
         if let Some(probe) = s
             .service()
             .health

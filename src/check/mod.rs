@@ -56,7 +56,7 @@ pub mod unknown_receiver;
 pub mod unknown_role;
 pub mod unpinned_image;
 
-pub use context::Context;
+pub use context::{Context, Selection};
 
 use std::collections::{HashMap, HashSet};
 
@@ -65,59 +65,146 @@ use crate::model::Platform;
 use crate::source::SourceFile;
 use crate::spec::{self, Spec, environment};
 
-type Check = fn(&Context, &mut Vec<Diagnostic>);
+/// What a rule reads, and so what it checks again in an environment.
+#[derive(Clone, Copy)]
+enum Scope {
+    /// The platform as a whole (conflicts between services, cycles, roles,
+    /// settings): run over the whole of every applied spec.
+    Platform(fn(&Context, &mut Vec<Diagnostic>)),
+    /// One service at a time (see [`Selection`]): in an environment, run
+    /// only over the services the environment changes.
+    Service(fn(&Selection, &mut Vec<Diagnostic>)),
+}
 
 /// Every rule that runs on a parsed spec, with its check, in code order.
-const CHECKS: &[(&Rule, Check)] = &[
-    (&invalid_name::RULE, invalid_name::check),
-    (&port_name::RULE, port_name::check),
-    (&env_name::RULE, env_name::check),
-    (&secret_in_env::RULE, secret_in_env::check),
-    (&unknown_phase::RULE, unknown_phase::check),
-    (&duplicate_phase::RULE, duplicate_phase::check),
-    (&unknown_override::RULE, unknown_override::check),
-    (&port_conflict::RULE, port_conflict::check),
-    (&invalid_port::RULE, invalid_port::check),
-    (&port_outside_range::RULE, port_outside_range::check),
-    (&privileged_port::RULE, privileged_port::check),
-    (&unknown_port::RULE, unknown_port::check),
-    (&unknown_dependency::RULE, unknown_dependency::check),
-    (&self_dependency::RULE, self_dependency::check),
-    (&dependency_cycle::RULE, dependency_cycle::check),
-    (&phase_order::RULE, phase_order::check),
-    (&duplicate_dependency::RULE, duplicate_dependency::check),
-    (&unknown_connection::RULE, unknown_connection::check),
-    (&route_collision::RULE, route_collision::check),
-    (&invalid_path::RULE, invalid_path::check),
-    (&missing_health::RULE, missing_health::check),
-    (&invalid_health::RULE, invalid_health::check),
-    (&invalid_stop::RULE, invalid_stop::check),
-    (&unknown_role::RULE, unknown_role::check),
-    (&missing_role::RULE, missing_role::check),
-    (&gateway_without_route::RULE, gateway_without_route::check),
-    (&unknown_auth::RULE, unknown_auth::check),
-    (&route_shadowing::RULE, route_shadowing::check),
-    (&invalid_metric_name::RULE, invalid_metric_name::check),
-    (&invalid_setting::RULE, invalid_setting::check),
-    (&unknown_receiver::RULE, unknown_receiver::check),
-    (&unknown_consumer::RULE, unknown_consumer::check),
-    (&missing_credentials::RULE, missing_credentials::check),
-    (&exposed_admin::RULE, exposed_admin::check),
-    (&internal_port::RULE, internal_port::check),
-    (&gateway_bypass::RULE, gateway_bypass::check),
-    (&missing_entrypoint::RULE, missing_entrypoint::check),
-    (&invalid_ingress::RULE, invalid_ingress::check),
-    (&duplicate_setting::RULE, duplicate_setting::check),
-    (&invalid_autoscale::RULE, invalid_autoscale::check),
-    (&invalid_quantity::RULE, invalid_quantity::check),
-    (&invalid_workload::RULE, invalid_workload::check),
-    (&invalid_schedule::RULE, invalid_schedule::check),
-    (&unpinned_image::RULE, unpinned_image::check),
-    (&invalid_image::RULE, invalid_image::check),
-    (&invalid_security::RULE, invalid_security::check),
+const CHECKS: &[(&Rule, Scope)] = &[
+    (&invalid_name::RULE, Scope::Service(invalid_name::check)),
+    (&port_name::RULE, Scope::Service(port_name::check)),
+    (&env_name::RULE, Scope::Service(env_name::check)),
+    (&secret_in_env::RULE, Scope::Service(secret_in_env::check)),
+    (&unknown_phase::RULE, Scope::Service(unknown_phase::check)),
+    (
+        &duplicate_phase::RULE,
+        Scope::Platform(duplicate_phase::check),
+    ),
+    (
+        &unknown_override::RULE,
+        Scope::Platform(unknown_override::check),
+    ),
+    (&port_conflict::RULE, Scope::Platform(port_conflict::check)),
+    (&invalid_port::RULE, Scope::Service(invalid_port::check)),
+    (
+        &port_outside_range::RULE,
+        Scope::Service(port_outside_range::check),
+    ),
+    (
+        &privileged_port::RULE,
+        Scope::Service(privileged_port::check),
+    ),
+    (&unknown_port::RULE, Scope::Service(unknown_port::check)),
+    (
+        &unknown_dependency::RULE,
+        Scope::Service(unknown_dependency::check),
+    ),
+    (
+        &self_dependency::RULE,
+        Scope::Service(self_dependency::check),
+    ),
+    (
+        &dependency_cycle::RULE,
+        Scope::Platform(dependency_cycle::check),
+    ),
+    (&phase_order::RULE, Scope::Service(phase_order::check)),
+    (
+        &duplicate_dependency::RULE,
+        Scope::Service(duplicate_dependency::check),
+    ),
+    (
+        &unknown_connection::RULE,
+        Scope::Platform(unknown_connection::check),
+    ),
+    (
+        &route_collision::RULE,
+        Scope::Platform(route_collision::check),
+    ),
+    (&invalid_path::RULE, Scope::Service(invalid_path::check)),
+    (&missing_health::RULE, Scope::Service(missing_health::check)),
+    (&invalid_health::RULE, Scope::Service(invalid_health::check)),
+    (&invalid_stop::RULE, Scope::Service(invalid_stop::check)),
+    (&unknown_role::RULE, Scope::Platform(unknown_role::check)),
+    (&missing_role::RULE, Scope::Platform(missing_role::check)),
+    (
+        &gateway_without_route::RULE,
+        Scope::Service(gateway_without_route::check),
+    ),
+    (&unknown_auth::RULE, Scope::Service(unknown_auth::check)),
+    (
+        &route_shadowing::RULE,
+        Scope::Platform(route_shadowing::check),
+    ),
+    (
+        &invalid_metric_name::RULE,
+        Scope::Service(invalid_metric_name::check),
+    ),
+    (
+        &invalid_setting::RULE,
+        Scope::Platform(invalid_setting::check),
+    ),
+    (
+        &unknown_receiver::RULE,
+        Scope::Platform(unknown_receiver::check),
+    ),
+    (
+        &unknown_consumer::RULE,
+        Scope::Platform(unknown_consumer::check),
+    ),
+    (
+        &missing_credentials::RULE,
+        Scope::Platform(missing_credentials::check),
+    ),
+    (&exposed_admin::RULE, Scope::Platform(exposed_admin::check)),
+    (&internal_port::RULE, Scope::Service(internal_port::check)),
+    (
+        &gateway_bypass::RULE,
+        Scope::Platform(gateway_bypass::check),
+    ),
+    (
+        &missing_entrypoint::RULE,
+        Scope::Platform(missing_entrypoint::check),
+    ),
+    (
+        &invalid_ingress::RULE,
+        Scope::Platform(invalid_ingress::check),
+    ),
+    (
+        &duplicate_setting::RULE,
+        Scope::Platform(duplicate_setting::check),
+    ),
+    (
+        &invalid_autoscale::RULE,
+        Scope::Service(invalid_autoscale::check),
+    ),
+    (
+        &invalid_quantity::RULE,
+        Scope::Service(invalid_quantity::check),
+    ),
+    (
+        &invalid_workload::RULE,
+        Scope::Service(invalid_workload::check),
+    ),
+    (
+        &invalid_schedule::RULE,
+        Scope::Service(invalid_schedule::check),
+    ),
+    (&unpinned_image::RULE, Scope::Service(unpinned_image::check)),
+    (&invalid_image::RULE, Scope::Service(invalid_image::check)),
+    (
+        &invalid_security::RULE,
+        Scope::Service(invalid_security::check),
+    ),
     (
         &security_without_reason::RULE,
-        security_without_reason::check,
+        Scope::Service(security_without_reason::check),
     ),
 ];
 
@@ -136,10 +223,29 @@ pub fn find_rule(code_or_name: &str) -> Option<&'static Rule> {
 
 /// Runs every rule over `spec`.
 pub fn run_rules(spec: &Spec) -> Vec<Diagnostic> {
+    run_rules_on(spec, None)
+}
+
+/// Runs the platform-wide rules over `spec`, and the per-service rules over
+/// the services named in `only` (all when `None`).
+fn run_rules_on(spec: &Spec, only: Option<&[&str]>) -> Vec<Diagnostic> {
     let cx = Context::new(spec);
+    let indices: Option<Vec<usize>> = only.map(|names| {
+        let mut indices: Vec<usize> = names.iter().filter_map(|n| cx.index_of(n)).collect();
+        indices.sort_unstable();
+        indices.dedup();
+        indices
+    });
+    let selection = match &indices {
+        None => Selection::all(&cx),
+        Some(indices) => Selection::only(&cx, indices),
+    };
     let mut out = Vec::new();
-    for (_, check) in CHECKS {
-        check(&cx, &mut out);
+    for (_, scope) in CHECKS {
+        match scope {
+            Scope::Platform(check) => check(&cx, &mut out),
+            Scope::Service(check) => check(&selection, &mut out),
+        }
     }
     out
 }
@@ -194,6 +300,26 @@ pub fn check_in(
     source: &SourceFile,
     which: Environments,
 ) -> Result<Outcome, environment::UnknownEnvironment> {
+    check_environments(source, which, Rerun::Changed)
+}
+
+/// Which rules run again over an applied environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rerun {
+    /// The platform-wide rules, and the per-service rules over the services
+    /// the environment changes: what [`check_in`] does.
+    Changed,
+    /// Every rule over every service, to show that [`Rerun::Changed`]
+    /// misses nothing.
+    #[cfg(test)]
+    Everything,
+}
+
+fn check_environments(
+    source: &SourceFile,
+    which: Environments,
+    rerun: Rerun,
+) -> Result<Outcome, environment::UnknownEnvironment> {
     let parsed = spec::parse(source);
     let mut diagnostics = parsed.problems;
     let mut platform = None;
@@ -218,7 +344,12 @@ pub fn check_in(
             let mut seen: HashMap<Diagnostic, usize> = HashMap::new();
             for name in names {
                 let env_spec = environment::apply(&spec, name)?;
-                for d in run_rules(&env_spec) {
+                let changed = match rerun {
+                    Rerun::Changed => Some(environment::changed_services(&spec, name)?),
+                    #[cfg(test)]
+                    Rerun::Everything => None,
+                };
+                for d in run_rules_on(&env_spec, changed.as_deref()) {
                     if known.contains(&d) {
                         continue;
                     }
@@ -288,6 +419,101 @@ pub fn check_bytes_in(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every `.yaml` file under `dir`, at any depth.
+    fn yaml_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                yaml_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// Both ways of checking the environments, which must agree.
+    fn assert_same(name: &str, text: &str) -> usize {
+        let source = SourceFile::new(name, text);
+        let fast = check_environments(&source, Environments::All, Rerun::Changed).unwrap();
+        let full = check_environments(&source, Environments::All, Rerun::Everything).unwrap();
+        assert_eq!(fast.diagnostics, full.diagnostics, "{name}");
+        assert_eq!(fast.environments, full.environments, "{name}");
+        assert_eq!(fast.platform.is_some(), full.platform.is_some(), "{name}");
+        fast.diagnostics
+            .iter()
+            .filter(|d| d.notes.iter().any(|n| n.contains("in environment")))
+            .count()
+    }
+
+    /// An environment that gets each thing it can change wrong.
+    const WRONG_ENVIRONMENTS: &str = "name: demo
+ports: {range: [1000, 1999]}
+roles: {proxy: edge}
+gateway:
+  consumers:
+    users: {jwt: {issuer: http://demo.local/id, public_key: users-key}}
+services:
+  edge:
+    image: nginx:1.27.3
+    ports: [{name: http, host: 1080, container: 80}]
+    health: {http: {port: http, path: /healthz}}
+  api:
+    image: ghcr.io/example/api:1.0.0
+    ports: [{name: http, host: 1400, container: 8080}]
+    health: {http: {path: /health}}
+    route: {path: /api}
+    env: {LOG_LEVEL: info}
+    resources: {cpu: 250m, memory: 256Mi}
+  job:
+    image: ghcr.io/example/job:1.0.0
+    kind: job
+  web:
+    image: ghcr.io/example/web:1.0.0
+    ports: [{name: http, host: 1500, container: 8080}]
+    health: {http: {path: /health}}
+environments:
+  dev:
+    domain: Not_A_Host
+    services:
+      api:
+        tag: latest
+        env: {DB_PASSWORD: hunter2, 1BAD: x}
+        ports: {http: 80}
+        autoscale: {min: 0, max: 2, cpu_percent: 80}
+      job:
+        replicas: 3
+  prod:
+    domain: demo.example.com
+    gateway:
+      consumers:
+        users: {jwt: {issuer: https://demo.example.com/id}}
+    services:
+      web:
+        image: \"not an image\"
+        ports: {http: 1400}
+        resources: {cpu: \"0\", memory: 1Ki}
+      api:
+        replicas: 2
+        autoscale: {min: 3, max: 2, cpu_percent: 70}
+        ports: {http: 2500}
+";
+
+    #[test]
+    fn rerunning_only_what_an_environment_changes_finds_all_it_brings() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = vec![root.join("platform.yaml")];
+        yaml_files(&root.join("tests/fixtures"), &mut files);
+        yaml_files(&root.join("examples"), &mut files);
+        for path in &files {
+            // A file that is no UTF-8 is refused before any rule runs.
+            if let Ok(text) = std::fs::read_to_string(path) {
+                assert_same(&path.display().to_string(), &text);
+            }
+        }
+        let brought = assert_same("wrong.yaml", WRONG_ENVIRONMENTS);
+        assert!(brought >= 8, "only {brought} problems in environments");
+    }
 
     #[test]
     fn rule_codes_and_names_are_unique_and_documented() {

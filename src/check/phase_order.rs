@@ -13,7 +13,7 @@
 //!   prometheus: {phase: 2B}
 //! ```
 
-use super::Context;
+use super::Selection;
 use crate::diag::{Diagnostic, Rule, Severity};
 
 pub const RULE: Rule = Rule {
@@ -23,8 +23,8 @@ pub const RULE: Rule = Rule {
     source: include_str!("phase_order.rs"),
 };
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    for s in &cx.services {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
+    for s in cx.checked() {
         let Some(phase) = s.phase else { continue };
         for dep in &s.service().depends_on {
             let Some(target) = cx.service(dep) else {

@@ -14,7 +14,7 @@
 //!   - {name: http, container: 8081}   # error: the name `http` is taken
 //! ```
 
-use super::Context;
+use super::Selection;
 use crate::diag::{Diagnostic, Rule, Severity};
 
 pub const RULE: Rule = Rule {
@@ -50,8 +50,8 @@ pub fn problem(name: &str) -> Option<String> {
     None
 }
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    for s in &cx.services {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
+    for s in cx.checked() {
         for (i, port) in s.ports.iter().enumerate() {
             let Some(name) = &port.spec.name else {
                 continue;

@@ -14,7 +14,7 @@
 //!     ports: [{host: 8080, container: 80}]   # error: outside 1000-4999
 //! ```
 
-use super::Context;
+use super::Selection;
 use super::context::PortRange;
 use crate::diag::{Diagnostic, Rule, Severity};
 
@@ -25,7 +25,7 @@ pub const RULE: Rule = Rule {
     source: include_str!("port_outside_range.rs"),
 };
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
     let Some(policy) = &cx.spec.ports else { return };
     let (low, high) = policy.range.value;
     let range = match (u16::try_from(low), u16::try_from(high)) {
@@ -43,7 +43,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             return;
         }
     };
-    for s in &cx.services {
+    for s in cx.checked() {
         for port in &s.ports {
             let (Some(host), Some(spec)) = (port.host, &port.spec.host) else {
                 continue;

@@ -13,7 +13,7 @@
 //!   - {host: 80, container: 80}   # warning: privileged port
 //! ```
 
-use super::Context;
+use super::Selection;
 use crate::diag::{Diagnostic, Rule, Severity};
 
 pub const RULE: Rule = Rule {
@@ -23,8 +23,8 @@ pub const RULE: Rule = Rule {
     source: include_str!("privileged_port.rs"),
 };
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    for s in &cx.services {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
+    for s in cx.checked() {
         for port in &s.ports {
             let (Some(host), Some(spec)) = (port.host, &port.spec.host) else {
                 continue;

@@ -18,7 +18,7 @@
 //! secrets: {DB_PASSWORD: db-password}   # instead: the value lives in out/secrets/db-password
 //! ```
 
-use super::Context;
+use super::Selection;
 use crate::diag::{Diagnostic, Rule, Severity};
 
 pub const RULE: Rule = Rule {
@@ -67,8 +67,8 @@ fn secret_name(variable: &str) -> String {
     }
 }
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    for s in &cx.services {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
+    for s in cx.checked() {
         let svc = s.service();
         for (key, value) in &svc.env {
             // An invalid name, or one set in `secrets` too: `env-name`

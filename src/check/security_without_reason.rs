@@ -14,7 +14,7 @@
 //!   read_only_root: false     # warning: no reason
 //! ```
 
-use super::Context;
+use super::Selection;
 use crate::diag::{Diagnostic, Rule, Severity};
 
 pub const RULE: Rule = Rule {
@@ -24,8 +24,8 @@ pub const RULE: Rule = Rule {
     source: include_str!("security_without_reason.rs"),
 };
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    for s in &cx.services {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
+    for s in cx.checked() {
         let Some(sec) = &s.service().security else {
             continue;
         };

@@ -10,7 +10,7 @@
 //!   depends_on: [postgres, api]   # error: depends on itself
 //! ```
 
-use super::Context;
+use super::Selection;
 use crate::diag::{Diagnostic, Rule, Severity};
 
 pub const RULE: Rule = Rule {
@@ -20,8 +20,8 @@ pub const RULE: Rule = Rule {
     source: include_str!("self_dependency.rs"),
 };
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    for s in &cx.services {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
+    for s in cx.checked() {
         for dep in &s.service().depends_on {
             if dep.value == s.name.value {
                 out.push(

@@ -13,7 +13,7 @@
 //! gateway: {auth: jwt-auth}   # error: did you mean `jwt`?
 //! ```
 
-use super::Context;
+use super::Selection;
 use crate::diag::{Diagnostic, Rule, Severity};
 use crate::suggest;
 
@@ -37,8 +37,8 @@ const NEEDS_SETTINGS: &[&str] = &[
     "session",
 ];
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    for s in &cx.services {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
+    for s in cx.checked() {
         let Some(gateway) = &s.service().gateway else {
             continue;
         };

@@ -12,7 +12,7 @@
 //!   depends_on: [postgress]   # error: unknown service; did you mean `postgres`?
 //! ```
 
-use super::Context;
+use super::Selection;
 use crate::diag::{Diagnostic, Rule, Severity};
 
 pub const RULE: Rule = Rule {
@@ -22,8 +22,8 @@ pub const RULE: Rule = Rule {
     source: include_str!("unknown_dependency.rs"),
 };
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    for s in &cx.services {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
+    for s in cx.checked() {
         for dep in &s.service().depends_on {
             if cx.service(dep).is_none() {
                 let mut d = Diagnostic::new(

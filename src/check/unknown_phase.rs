@@ -14,7 +14,7 @@
 //!     phase: 2a          # error: unknown phase; did you mean `2A`?
 //! ```
 
-use super::Context;
+use super::Selection;
 use crate::diag::{Diagnostic, Rule, Severity};
 use crate::suggest;
 
@@ -25,14 +25,14 @@ pub const RULE: Rule = Rule {
     source: include_str!("unknown_phase.rs"),
 };
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
     let ids: Vec<&str> = cx.phases.keys().copied().collect();
     let listed = ids
         .iter()
         .map(|id| format!("`{id}`"))
         .collect::<Vec<_>>()
         .join(", ");
-    for s in &cx.services {
+    for s in cx.checked() {
         match &s.service().phase {
             Some(phase) if s.phase.is_none() => {
                 let mut d = Diagnostic::new(

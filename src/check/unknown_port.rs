@@ -17,7 +17,7 @@
 //!     tcp: {port: 2600}    # error: no such port
 //! ```
 
-use super::Context;
+use super::Selection;
 use super::context::{Resolved, ServiceFacts};
 use crate::diag::{Diagnostic, Rule, Severity};
 use crate::source::Span;
@@ -125,8 +125,8 @@ fn check_one(
     }
 }
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    for s in &cx.services {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
+    for s in cx.checked() {
         let svc = s.service();
         if let Some(health) = &svc.health {
             let h = &health.value;

@@ -11,7 +11,7 @@
 //! image: redis:latest             # warning: `latest` is not a version
 //! ```
 
-use super::Context;
+use super::Selection;
 use crate::diag::{Diagnostic, Rule, Severity};
 
 pub const RULE: Rule = Rule {
@@ -29,8 +29,8 @@ pub fn tag(image: &str) -> Option<&str> {
     last_segment.split_once(':').map(|(_, t)| t)
 }
 
-pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    for s in &cx.services {
+pub fn check(cx: &Selection, out: &mut Vec<Diagnostic>) {
+    for s in cx.checked() {
         let image = &s.service().image;
         if image.value.contains('@') || super::invalid_image::problem(image).is_some() {
             continue;

@@ -69,6 +69,22 @@ pub fn with_tag(image: &str, tag: &str) -> String {
     format!("{repository}:{tag}")
 }
 
+/// The services environment `name` changes, by name, in its order; names
+/// that are no service of the platform are left in.
+///
+/// Besides these, an environment changes only the `domain` and the JWT
+/// issuers of the gateway's consumers ([`apply`]).
+pub fn changed_services<'s>(
+    spec: &'s Spec,
+    name: &str,
+) -> Result<Vec<&'s str>, UnknownEnvironment> {
+    Ok(find(spec, name)?
+        .services
+        .keys()
+        .map(|k| k.value.as_str())
+        .collect())
+}
+
 /// The spec as environment `name` changes it, with no environments of its
 /// own left.
 pub fn apply(spec: &Spec, name: &str) -> Result<Spec, UnknownEnvironment> {
