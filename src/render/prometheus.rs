@@ -588,18 +588,20 @@ pub fn render_files(
     };
     let mut files = Vec::new();
     if let Some(cx) = context(platform, flavour) {
+        // One context for the three templates, converted once.
+        let values = Engine::values(&cx);
         files.push((
             path("prometheus", "prometheus.yml"),
-            engine.render("prometheus/prometheus.yml.j2", &cx)?,
+            engine.render_values("prometheus/prometheus.yml.j2", &values)?,
         ));
         files.push((
             path("prometheus", "alerts.yml"),
-            engine.render("prometheus/alerts.yml.j2", &cx)?,
+            engine.render_values("prometheus/alerts.yml.j2", &values)?,
         ));
         if cx.datasource_url.is_some() {
             files.push((
                 path("grafana", "datasources.yml"),
-                engine.render("prometheus/datasources.yml.j2", &cx)?,
+                engine.render_values("prometheus/datasources.yml.j2", &values)?,
             ));
         }
     }
