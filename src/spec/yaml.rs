@@ -1,7 +1,10 @@
 //! The only module that talks to the YAML library.
 //!
 //! The text is parsed once, from the parser's event stream, into a [`Node`]
-//! tree in which every value and every key carries its span. Duplicate keys
+//! tree in which every value and every key carries its span. A spec in the
+//! plain block style most specs are written in is read by a direct reader
+//! instead (`fast`), into the very same tree; it hands every other document,
+//! and every malformed one, to the parser. Duplicate keys
 //! are kept (not merged), so that the schema pass can report each one with
 //! both locations. Once the tree has passed the schema, [`from_tree`] reads
 //! the typed spec out of the tree itself: the text is never parsed twice.
@@ -22,6 +25,8 @@ use serde::de::{
 use serde_saphyr::granit_parser::{ErrorKind, Event, Parser, ScalarStyle, ScanError, Tag};
 
 use crate::source::{SourceFile, Span};
+
+mod fast;
 
 /// The limits on what platgen reads; each is named in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -649,6 +654,16 @@ pub fn parse_tree_with(source: &SourceFile, limits: Limits) -> Result<Node<'_>, 
             ),
         });
     }
+    if let Some(tree) = fast::parse(text, limits.max_depth) {
+        return Ok(tree);
+    }
+    parse_events(source, limits)
+}
+
+/// The tree built from the YAML parser's events: every document the fast
+/// reader leaves alone, and the reference it is tested against.
+fn parse_events(source: &SourceFile, limits: Limits) -> Result<Node<'_>, YamlProblem> {
+    let text = source.text();
     let mut b = Builder {
         source,
         limits,
