@@ -26,7 +26,7 @@
 
 use std::borrow::Cow;
 
-use super::{Node, Value, resolve_plain, shrunk};
+use super::{Node, Value, resolve_plain};
 use crate::source::Span;
 
 /// The longest implicit key YAML allows.
@@ -43,16 +43,19 @@ pub(super) fn parse(text: &str, max_depth: usize) -> Option<Node<'_>> {
         b: text.as_bytes(),
         pos: 0,
         max_depth,
+        marker: false,
+        items: Vec::new(),
+        entries: Vec::new(),
     };
-    let Some(line) = r.peek_line() else {
-        return Some(Node {
+    let root = match r.peek_line() {
+        Some(line) => r.block_node(line.first, line.indent, 0)?,
+        None => Node {
             value: Value::Null,
             text: Cow::Borrowed(""),
             span: Span::default(),
-        });
+        },
     };
-    let root = r.block_node(line.first, line.indent, 0)?;
-    if r.peek_line().is_some() {
+    if r.peek_line().is_some() || r.marker {
         return None;
     }
     Some(root)
@@ -60,44 +63,41 @@ pub(super) fn parse(text: &str, max_depth: usize) -> Option<Node<'_>> {
 
 /// Whether the text is free of what this reader leaves to the general one:
 /// control characters (tabs and carriage returns included), a byte order
-/// mark, the non-ASCII line breaks and non-characters, and lines that start
-/// with a directive or a document marker.
+/// mark, the non-ASCII line breaks and non-characters.
 fn plain_characters(b: &[u8]) -> bool {
-    let marker = |at: usize| {
-        let rest = &b[at..];
-        rest.first() == Some(&b'%') || rest.starts_with(b"---") || rest.starts_with(b"...")
-    };
-    if marker(0) {
-        return false;
-    }
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c == b'\n' {
-            if marker(i + 1) {
-                return false;
-            }
-        } else if c < 0x20 || c == 0x7f {
+    // Most text is printable ASCII: such a run of bytes is passed over
+    // without a look at each byte on its own.
+    let odd = |c: u8| (c < 0x20 && c != b'\n') || c >= 0x7f;
+    let mut chunks = b.chunks_exact(32);
+    let mut at = 0;
+    for chunk in chunks.by_ref() {
+        if chunk.iter().fold(false, |any, &c| any | odd(c)) && !plain_run(b, at, at + 32) {
             return false;
-        } else if c >= 0x80 {
-            let next = b.get(i + 1).copied().unwrap_or(0);
-            let third = b.get(i + 2).copied().unwrap_or(0);
-            let refused = match c {
-                // C1 controls, NEL included.
-                0xc2 => next < 0xa0,
-                // LINE and PARAGRAPH SEPARATOR.
-                0xe2 => next == 0x80 && (third == 0xa8 || third == 0xa9),
-                // The byte order mark, U+FFFE and U+FFFF.
-                0xef => (next == 0xbb && third == 0xbf) || (next == 0xbf && third >= 0xbe),
-                _ => false,
-            };
-            if refused {
-                return false;
-            }
         }
-        i += 1;
+        at += 32;
     }
-    true
+    chunks.remainder().is_empty() || plain_run(b, at, b.len())
+}
+
+/// [`plain_characters`] for the bytes `from..to` of `b`, looking past `to`
+/// for the rest of a character.
+fn plain_run(b: &[u8], from: usize, to: usize) -> bool {
+    (from..to).all(|i| {
+        let c = b[i];
+        let next = b.get(i + 1).copied().unwrap_or(0);
+        let third = b.get(i + 2).copied().unwrap_or(0);
+        match c {
+            b'\n' => true,
+            ..0x20 | 0x7f => false,
+            // C1 controls, NEL included.
+            0xc2 => next >= 0xa0,
+            // LINE and PARAGRAPH SEPARATOR.
+            0xe2 => !(next == 0x80 && (third == 0xa8 || third == 0xa9)),
+            // The byte order mark, U+FFFE and U+FFFF.
+            0xef => !((next == 0xbb && third == 0xbf) || (next == 0xbf && third >= 0xbe)),
+            _ => true,
+        }
+    })
 }
 
 /// A line with content: where its first character is and its indentation.
@@ -121,6 +121,12 @@ struct Reader<'a> {
     /// the parsing of two lines.
     pos: usize,
     max_depth: usize,
+    /// Whether a line starts with a directive or a document marker.
+    marker: bool,
+    /// The entries of the collections being read, innermost last: each
+    /// collection takes its own once complete, in a vector of its size.
+    items: Vec<Node<'a>>,
+    entries: Vec<(Node<'a>, Node<'a>)>,
 }
 
 fn is_blank_or_end(c: Option<&u8>) -> bool {
@@ -172,7 +178,15 @@ impl<'a> Reader<'a> {
                 }
                 Some(b'\n') => self.pos = first + 1,
                 Some(b'#') => self.pos = self.next_line(first),
-                Some(_) => {
+                Some(&c) => {
+                    if first == self.pos && matches!(c, b'%' | b'-' | b'.') {
+                        let rest = &self.b[first..];
+                        if c == b'%' || rest.starts_with(b"---") || rest.starts_with(b"...") {
+                            // Left to the general reader: the reading stops here.
+                            self.marker = true;
+                            return None;
+                        }
+                    }
                     return Some(Line {
                         first,
                         indent: first - self.pos,
@@ -205,8 +219,8 @@ impl<'a> Reader<'a> {
         if self.is_entry(at) {
             return self.block_seq(at, col, depth, false);
         }
-        if self.key(at)?.is_some() {
-            return self.block_map(at, col, depth);
+        if let Some(key) = self.key(at)? {
+            return self.block_map(at, col, depth, key);
         }
         self.inline_value(at, col, depth)
     }
@@ -264,22 +278,29 @@ impl<'a> Reader<'a> {
         (depth < self.max_depth).then_some(depth)
     }
 
-    fn block_map(&mut self, first: usize, indent: usize, depth: usize) -> Option<Node<'a>> {
+    /// A block mapping whose first key, `key`, starts at `first`.
+    fn block_map(
+        &mut self,
+        first: usize,
+        indent: usize,
+        depth: usize,
+        key: (Node<'a>, usize),
+    ) -> Option<Node<'a>> {
         let depth = self.open(depth)?;
-        let mut entries = Vec::new();
-        let mut at = first;
+        let base = self.entries.len();
+        let mut key = key;
         loop {
-            let (key, after) = self.key(at)??;
-            let value = self.map_value(key.span.end, after, indent, depth)?;
-            entries.push((key, value));
+            let (name, after) = key;
+            let value = self.map_value(name.span.end, after, indent, depth)?;
+            self.entries.push((name, value));
             match self.peek_line() {
-                Some(line) if line.indent == indent => at = line.first,
+                Some(line) if line.indent == indent => key = self.key(line.first)??,
                 Some(line) if line.indent > indent => return None,
                 _ => break,
             }
         }
         Some(Node {
-            value: Value::Map(shrunk(entries)),
+            value: Value::Map(self.entries.drain(base..).collect()),
             text: Cow::Borrowed(""),
             span: Span::new(first, first),
         })
@@ -324,7 +345,7 @@ impl<'a> Reader<'a> {
         indentless: bool,
     ) -> Option<Node<'a>> {
         let depth = self.open(depth)?;
-        let mut items = Vec::new();
+        let base = self.items.len();
         let mut span = Span::new(first, first);
         let mut at = first;
         loop {
@@ -345,18 +366,18 @@ impl<'a> Reader<'a> {
                     let col = indent + (v - at);
                     let item = if self.is_entry(v) {
                         self.block_seq(v, col, depth, false)?
-                    } else if self.key(v)?.is_some() {
-                        self.block_map(v, col, depth)?
+                    } else if let Some(key) = self.key(v)? {
+                        self.block_map(v, col, depth, key)?
                     } else {
                         self.inline_value(v, indent, depth)?
                     };
                     (item, v)
                 }
             };
-            if indentless && items.is_empty() {
+            if indentless && self.items.len() == base {
                 span = Span::new(stands_at, stands_at);
             }
-            items.push(item);
+            self.items.push(item);
             match self.peek_line() {
                 Some(line) if line.indent == indent && self.is_entry(line.first) => at = line.first,
                 Some(line) if line.indent > indent => return None,
@@ -364,7 +385,7 @@ impl<'a> Reader<'a> {
             }
         }
         Some(Node {
-            value: Value::Seq(shrunk(items)),
+            value: Value::Seq(self.items.drain(base..).collect()),
             text: Cow::Borrowed(""),
             span,
         })
@@ -440,17 +461,16 @@ impl<'a> Reader<'a> {
 
     /// A flow sequence or mapping that opens at `at` and closes on its
     /// line, and the position after it.
-    fn flow_node(&self, at: usize, depth: usize) -> Option<(Node<'a>, usize)> {
+    fn flow_node(&mut self, at: usize, depth: usize) -> Option<(Node<'a>, usize)> {
         let depth = self.open(depth)?;
         let close = if self.b[at] == b'[' { b']' } else { b'}' };
-        let mut items = Vec::new();
-        let mut entries = Vec::new();
+        let (items, entries) = (self.items.len(), self.entries.len());
         let mut i = self.skip_spaces(at + 1);
         if self.at(i) != Some(&close) {
             loop {
                 if close == b']' {
                     let (item, end) = self.flow_item(i, depth)?;
-                    items.push(item);
+                    self.items.push(item);
                     i = end;
                 } else {
                     let (key, end) = self.scalar(i, true)?;
@@ -463,7 +483,7 @@ impl<'a> Reader<'a> {
                         return None;
                     }
                     let (value, end) = self.flow_item(self.skip_spaces(colon + 1), depth)?;
-                    entries.push((key, value));
+                    self.entries.push((key, value));
                     i = end;
                 }
                 i = self.skip_spaces(i);
@@ -480,9 +500,9 @@ impl<'a> Reader<'a> {
             }
         }
         let value = if close == b']' {
-            Value::Seq(shrunk(items))
+            Value::Seq(self.items.drain(items..).collect())
         } else {
-            Value::Map(shrunk(entries))
+            Value::Map(self.entries.drain(entries..).collect())
         };
         Some((
             Node {
@@ -494,7 +514,7 @@ impl<'a> Reader<'a> {
         ))
     }
 
-    fn flow_item(&self, at: usize, depth: usize) -> Option<(Node<'a>, usize)> {
+    fn flow_item(&mut self, at: usize, depth: usize) -> Option<(Node<'a>, usize)> {
         match self.at(at)? {
             b'[' | b'{' => self.flow_node(at, depth),
             _ => self.scalar(at, true),
