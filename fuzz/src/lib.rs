@@ -36,6 +36,11 @@ fn with_engine<R>(f: impl FnOnce(&Engine) -> R) -> R {
 /// Returns the rendered files of the whole platform, when it rendered.
 pub fn pipeline(bytes: &[u8]) -> Option<Vec<OutFile>> {
     let (source, outcome) = check::check_bytes("platform.yaml", bytes);
+    assert_ne!(
+        platgen::spec::yaml::direct_reader_agrees(&source),
+        Some(false),
+        "the direct YAML reader and the parser read the text differently"
+    );
     diagnostics_are_sound(&source, &outcome);
     let platform = outcome.platform?;
     let files = render_checked(&platform, "the platform");

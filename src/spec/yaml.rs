@@ -660,6 +660,19 @@ pub fn parse_tree_with(source: &SourceFile, limits: Limits) -> Result<Node<'_>, 
     parse_events(source, limits)
 }
 
+/// Whether the direct reader's tree of `source` is the YAML parser's tree,
+/// value for value, text for text, span for span; `None` when the direct
+/// reader leaves the text to the parser. For the fuzz targets.
+#[doc(hidden)]
+pub fn direct_reader_agrees(source: &SourceFile) -> Option<bool> {
+    let direct = fast::parse(source.text(), LIMITS.max_depth)?;
+    // Debug output shows every field, and tells NaN apart from itself as
+    // `==` cannot.
+    Some(
+        parse_events(source, LIMITS).is_ok_and(|tree| format!("{tree:?}") == format!("{direct:?}")),
+    )
+}
+
 /// The tree built from the YAML parser's events: every document the fast
 /// reader leaves alone, and the reference it is tested against.
 fn parse_events(source: &SourceFile, limits: Limits) -> Result<Node<'_>, YamlProblem> {
