@@ -523,7 +523,8 @@ impl<'a> Reader<'a> {
 
     /// A plain or quoted scalar on one line, and the position after it.
     fn scalar(&self, at: usize, flow: bool) -> Option<(Node<'a>, usize)> {
-        match self.b[at] {
+        // In flow, the text may end where a scalar should start.
+        match *self.at(at)? {
             b'"' | b'\'' => self.quoted(at),
             _ => {
                 let (end, _) = self.plain_end(at, flow)?;
@@ -878,6 +879,23 @@ mod tests {
         "{a: 1}: b\n",
         "a: [\"x\":1]\n",
         "a: {\"x\": 1, 'y': 2}\n",
+        "a: {",
+        "a: {x: 1, ",
+        "a: {x: 1,",
+        "a: {x:",
+        "a: {x: ",
+        "a: [",
+        "a: [x, ",
+        "{",
+        "[",
+        "a: \"",
+        "a: \"\\",
+        "a: \"\\u12",
+        "a: '",
+        "a: >",
+        "a: |-",
+        "- ",
+        "a: x\n  ",
     ];
 
     #[test]
@@ -968,6 +986,9 @@ mod tests {
             "{}",
             "[a",
             "{k: v",
+            "{",
+            "[",
+            "{k: v, ",
             ">-",
             "|",
             ">",
