@@ -896,6 +896,15 @@ mod tests {
         "a: |-",
         "- ",
         "a: x\n  ",
+        "a: b]\nc: d}\ne: f,g\nh: i{j}\n",
+        "a b: 1\nc: d - e\nf: g -\n",
+        "a: 'x'\n  b: 1\n",
+        "- a\n  - b\n",
+        "it's: a\n\"x\\\"y\": 'b'\n",
+        "a: x:\n",
+        "a:\n  b:\n    c:\n",
+        "a:\n- b:\n  c: 1\n-\n",
+        "- a: 1\n  b:\n  - x\n  c: 2\n",
     ];
 
     #[test]
