@@ -9,16 +9,20 @@
 //!
 //! Writing is done in two steps: every changed file is first written in full
 //! to a temporary file next to its destination; only then are the temporary
-//! files renamed into place, which is atomic per file. A file whose contents
-//! are already right is not written at all, so its modification time stays
-//! and build caches keyed on it hold. A render that fails before the renames
-//! (a template error, a foreign file) leaves the directory as it was; one
-//! that is killed during the renames leaves every file either old or new
-//! (leftover temporary files are removed by the next render). The manifest
-//! stays consistent throughout: before the first rename it is replaced by the
-//! union of the old and the new file lists, and after the last rename and
-//! deletion by the new list, so at any moment it lists every file platgen may
-//! have put there.
+//! files renamed into place, which is atomic per file. A directory that does
+//! not exist yet is made under a temporary name and its files are written
+//! straight into it; it is renamed into place with the files, so a new tree
+//! (a first render of 10,000 services: 10,000 files) costs one rename, not
+//! one per file, and no file of it is visible before the renames. A file
+//! whose contents are already right is not written at all, so its
+//! modification time stays and build caches keyed on it hold. A render that
+//! fails before the renames (a template error, a foreign file) leaves the
+//! directory as it was; one that is killed during the renames leaves every
+//! file either old or new (leftover temporary files and directories are
+//! removed by the next render). The manifest stays consistent throughout:
+//! before the first rename it is replaced by the union of the old and the new
+//! file lists, and after the last rename and deletion by the new list, so at
+//! any moment it lists every file platgen may have put there.
 //!
 //! Durability: by default the data reaches the disk when the kernel writes
 //! it back, as with `cp`; a crash of platgen itself never leaves a partial
@@ -27,7 +31,7 @@
 //! and every touched directory after the renames, for a render that must
 //! survive a power loss; it costs one flush per written file.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::fs;
 use std::io::{self, Write as _};
@@ -221,7 +225,7 @@ pub struct Written {
     pub deleted: Vec<String>,
 }
 
-/// Removes the temporary files a killed render left in `dir`.
+/// Removes the temporary files and directories a killed render left in `dir`.
 pub fn remove_leftover_temp_files(dir: &Path) {
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -233,9 +237,13 @@ pub fn remove_leftover_temp_files(dir: &Path) {
             let Ok(kind) = entry.file_type() else {
                 continue;
             };
-            if kind.is_dir() {
+            let temporary = entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX);
+            if kind.is_dir() && temporary {
+                // A new directory a killed render had not renamed into place.
+                let _ = fs::remove_dir_all(path);
+            } else if kind.is_dir() {
                 stack.push(path);
-            } else if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+            } else if temporary {
                 let _ = fs::remove_file(path);
             }
         }
@@ -272,19 +280,44 @@ fn usable_dir(dir: &Path) -> Result<(), EmitError> {
 
 /// Creates directories as the staging needs them, remembering which ones it
 /// made, so that a render that stops before the renames can take them away.
+///
+/// A directory inside the output directory that does not exist yet is made
+/// under a temporary name (its subdirectories inside it), and its files are
+/// written straight into it: nothing in it is visible before
+/// [`Dirs::unveil`] renames it into place, one rename for a whole new tree
+/// instead of one per file.
 #[derive(Default)]
 struct Dirs {
+    /// The output directory: it is made under its own name.
+    root: PathBuf,
     known: HashSet<PathBuf>,
+    /// The directories made, by the names they are to have.
     made: Vec<PathBuf>,
     /// The same directories as `made`, to look up.
     made_here: HashSet<PathBuf>,
+    /// New directories made under a temporary name: (name, temporary path).
+    hidden: Vec<(PathBuf, PathBuf)>,
+    /// Where each directory inside a hidden one (itself included) is now.
+    now_at: HashMap<PathBuf, PathBuf>,
 }
 
 impl Dirs {
+    fn inside(root: &Path) -> Self {
+        Dirs {
+            root: root.to_path_buf(),
+            ..Dirs::default()
+        }
+    }
+
     /// Whether this render made `dir`, so that nothing can be in it yet but
     /// what this render stages there.
     fn fresh(&self, dir: &Path) -> bool {
         self.made_here.contains(dir)
+    }
+
+    /// Where `dir` is now if it is not yet visible under its name.
+    fn hidden_at(&self, dir: &Path) -> Option<&Path> {
+        self.now_at.get(dir).map(PathBuf::as_path)
     }
 
     fn ensure(&mut self, dir: &Path) -> Result<(), EmitError> {
@@ -302,26 +335,79 @@ impl Dirs {
             at = d.parent();
         }
         for d in missing.into_iter().rev() {
-            match fs::create_dir(&d) {
-                Ok(()) => {
-                    self.made.push(d.clone());
-                    self.made_here.insert(d.clone());
+            let parent = d.parent().unwrap_or_else(|| Path::new(""));
+            if let Some(inside) = self.hidden_at(parent) {
+                let now = inside.join(d.file_name().unwrap_or_default());
+                fs::create_dir(&now).map_err(io_error("create directory", &d))?;
+                self.now_at.insert(d.clone(), now);
+            } else if d.starts_with(&self.root) && d != self.root {
+                let now = make_hidden_dir(parent)?;
+                self.hidden.push((d.clone(), now.clone()));
+                self.now_at.insert(d.clone(), now);
+            } else {
+                match fs::create_dir(&d) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists && d.is_dir() => {
+                        self.known.insert(d);
+                        continue;
+                    }
+                    Err(e) => return Err(io_error("create directory", &d)(e)),
                 }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && d.is_dir() => {}
-                Err(e) => return Err(io_error("create directory", &d)(e)),
             }
+            self.made.push(d.clone());
+            self.made_here.insert(d.clone());
             self.known.insert(d);
         }
         self.known.insert(dir.to_path_buf());
         Ok(())
     }
 
-    /// Removes the directories this render made (empty ones only).
+    /// Renames every hidden directory into place; returns their parents.
+    fn unveil(&mut self) -> Result<Vec<PathBuf>, EmitError> {
+        let mut parents = Vec::new();
+        for (name, now) in self.hidden.drain(..) {
+            fs::rename(&now, &name).map_err(io_error("create directory", &name))?;
+            parents.extend(name.parent().map(Path::to_path_buf));
+        }
+        self.now_at.clear();
+        Ok(parents)
+    }
+
+    /// Removes the directories this render made: hidden ones with all
+    /// that is in them, the others if empty.
     fn remove_made(&self) {
+        for (_, now) in &self.hidden {
+            let _ = fs::remove_dir_all(now);
+        }
         for d in self.made.iter().rev() {
             let _ = fs::remove_dir(d);
         }
     }
+}
+
+/// Makes a directory under a temporary name in `parent`.
+fn make_hidden_dir(parent: &Path) -> Result<PathBuf, EmitError> {
+    let mut n = 0u32;
+    loop {
+        let path = parent.join(format!("{TEMP_PREFIX}{}-{n}", std::process::id()));
+        match fs::create_dir(&path) {
+            Ok(()) => return Ok(path),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && n < 10_000 => n += 1,
+            Err(e) => return Err(io_error("create a directory in", parent)(e)),
+        }
+    }
+}
+
+/// Writes `contents` as the new file `path` (in a hidden directory).
+fn write_new(path: &Path, dest: &Path, contents: &[u8], fsync: bool) -> Result<(), EmitError> {
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(io_error("create", dest))?;
+    file.write_all(contents)
+        .and_then(|()| if fsync { file.sync_data() } else { Ok(()) })
+        .map_err(io_error("write", dest))
 }
 
 /// Stages `contents` in a temporary file next to `dest`. The file is closed
@@ -424,6 +510,8 @@ pub struct Writer<'d> {
 struct WriteState {
     dirs: Dirs,
     staged: Vec<(tempfile::TempPath, PathBuf, String)>,
+    /// Files written straight into a hidden directory.
+    in_hidden: Vec<String>,
     foreign: Vec<PathBuf>,
     unchanged: Vec<String>,
     files: Vec<(Target, String)>,
@@ -452,7 +540,10 @@ impl<'d> Writer<'d> {
             options,
             old,
             generated,
-            state: Mutex::new(WriteState::default()),
+            state: Mutex::new(WriteState {
+                dirs: Dirs::inside(dir),
+                ..WriteState::default()
+            }),
         })
     }
 
@@ -514,7 +605,14 @@ impl<'d> Writer<'d> {
         }
         let parent = dest.parent().unwrap_or_else(|| Path::new("."));
         state.dirs.ensure(parent)?;
+        let hidden = state.dirs.hidden_at(parent).map(Path::to_path_buf);
         drop(state);
+        if let Some(inside) = hidden {
+            let now = inside.join(dest.file_name().unwrap_or_default());
+            write_new(&now, &dest, file.contents.as_bytes(), self.options.fsync)?;
+            locked(&self.state).in_hidden.push(file.path);
+            return Ok(());
+        }
         let tmp = stage(parent, &dest, file.contents.as_bytes(), self.options.fsync)?;
         drop(file.contents);
         locked(&self.state).staged.push((tmp, dest, file.path));
@@ -553,6 +651,14 @@ impl Drop for Writer<'_> {
     }
 }
 
+/// Flushes a directory's entries to disk (a directory gone is skipped).
+fn sync_dir(d: &Path) -> Result<(), EmitError> {
+    match fs::File::open(d) {
+        Ok(handle) => handle.sync_all().map_err(io_error("flush directory", d)),
+        Err(_) => Ok(()),
+    }
+}
+
 fn rename_into_place(writer: &Writer<'_>, taken: &mut WriteState) -> Result<Written, EmitError> {
     let (dir, options, targets, old) = (
         writer.dir,
@@ -581,10 +687,19 @@ fn rename_into_place(writer: &Writer<'_>, taken: &mut WriteState) -> Result<Writ
             union.entries.extend(old.entries.iter().cloned());
         }
         let union_text = union.to_text();
-        if current_text.as_deref() != Some(union_text.as_str()) && !taken.staged.is_empty() {
+        let any_writes = !taken.staged.is_empty() || !taken.in_hidden.is_empty();
+        if current_text.as_deref() != Some(union_text.as_str()) && any_writes {
             replace(dirs, &manifest_path, &union_text, options.fsync)?;
         }
     }
+    if options.fsync {
+        // A hidden directory's entries, before it is renamed into place.
+        for d in dirs.now_at.values() {
+            sync_dir(d)?;
+        }
+    }
+    touched.extend(dirs.unveil()?);
+    report.written.append(&mut taken.in_hidden);
     for (tmp, dest, path) in taken.staged.drain(..) {
         tmp.persist(&dest)
             .map_err(|e| io_error("replace", &dest)(e.error))?;
@@ -622,11 +737,10 @@ fn rename_into_place(writer: &Writer<'_>, taken: &mut WriteState) -> Result<Writ
                 .filter_map(|d| d.parent().map(Path::to_path_buf)),
         );
         for d in &touched {
-            if let Ok(handle) = fs::File::open(d) {
-                handle.sync_all().map_err(io_error("flush directory", d))?;
-            }
+            sync_dir(d)?;
         }
     }
+    report.written.sort();
     Ok(report)
 }
 
@@ -903,5 +1017,101 @@ mod tests {
         )
         .unwrap();
         assert!(!dir.path().join(".platgen-tmp-abc").exists());
+    }
+
+    /// Every name in `dir` and below it, relative to `dir`.
+    fn names(dir: &Path) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for entry in fs::read_dir(&d).unwrap().flatten() {
+                let path = entry.path();
+                out.push(path.strip_prefix(dir).unwrap().display().to_string());
+                if path.is_dir() {
+                    stack.push(path);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn a_new_directory_is_written_hidden_and_renamed_into_place_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let writer = Writer::open(&out, &[Target::Compose], WriteOptions::default()).unwrap();
+        for f in [
+            file("compose.yaml", "a\n"),
+            file("k8s/one/x.yaml", "x\n"),
+            file("k8s/y.yaml", "y\n"),
+        ] {
+            assert!(writer.put(f).is_continue());
+        }
+        // Staged: compose.yaml in a temporary file, the new tree k8s/
+        // under a temporary name. Nothing has its own name yet.
+        let staged = names(&out);
+        assert!(
+            staged.iter().all(|n| n.starts_with(TEMP_PREFIX)),
+            "{staged:?}"
+        );
+        assert_eq!(staged.iter().filter(|n| !n.contains('/')).count(), 2);
+        let written = writer.finish().unwrap();
+        assert_eq!(
+            written.written,
+            ["compose.yaml", "k8s/one/x.yaml", "k8s/y.yaml"]
+        );
+        assert_eq!(
+            names(&out),
+            [
+                MANIFEST,
+                "compose.yaml",
+                "k8s",
+                "k8s/one",
+                "k8s/one/x.yaml",
+                "k8s/y.yaml"
+            ]
+        );
+        assert_eq!(
+            fs::read_to_string(out.join("k8s/one/x.yaml")).unwrap(),
+            "x\n"
+        );
+
+        // A new directory beside existing ones, with --fsync.
+        let options = WriteOptions {
+            fsync: true,
+            ..WriteOptions::default()
+        };
+        let writer = Writer::open(&out, &[Target::Compose], options).unwrap();
+        for f in [file("k8s/two/z.yaml", "z\n"), file("k8s/y.yaml", "y2\n")] {
+            assert!(writer.put(f).is_continue());
+        }
+        assert!(!out.join("k8s/two").exists());
+        writer.finish().unwrap();
+        assert_eq!(
+            fs::read_to_string(out.join("k8s/two/z.yaml")).unwrap(),
+            "z\n"
+        );
+        assert_eq!(fs::read_to_string(out.join("k8s/y.yaml")).unwrap(), "y2\n");
+        assert!(names(&out).iter().all(|n| !n.contains(TEMP_PREFIX)));
+    }
+
+    #[test]
+    fn a_render_that_stops_takes_its_hidden_directories_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        fs::create_dir(&out).unwrap();
+        let writer = Writer::open(&out, &[Target::Compose], WriteOptions::default()).unwrap();
+        assert!(writer.put(file("k8s/one/x.yaml", "x\n")).is_continue());
+        assert!(!names(&out).is_empty());
+        drop(writer);
+        assert!(names(&out).is_empty(), "{:?}", names(&out));
+
+        // A killed render's hidden directory goes with the next render.
+        let left = out.join(format!("{TEMP_PREFIX}1-0"));
+        fs::create_dir_all(left.join("one")).unwrap();
+        fs::write(left.join("one/x.yaml"), "half").unwrap();
+        write(&out, &[file("a.yaml", "a\n")], &[Target::Compose], false).unwrap();
+        assert_eq!(names(&out), [MANIFEST, "a.yaml"]);
     }
 }

@@ -299,3 +299,73 @@ fn a_render_killed_at_any_point_leaves_old_or_new_files_and_a_true_manifest() {
         "most renders finished before their kill: {seen:?}"
     );
 }
+
+#[test]
+#[ignore = "kills 20 renders into new directories, a minute of work; .ci/run runs it"]
+fn a_render_into_a_new_directory_killed_at_any_point_shows_only_complete_listed_files() {
+    let kills: usize = std::env::var("PLATGEN_KILLS")
+        .ok()
+        .and_then(|k| k.parse::<usize>().ok())
+        .map_or(20, |k| k.div_ceil(3));
+    let tmp = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let spec = tmp.path().join("a.yaml");
+    std::fs::write(&spec, large_spec(0, 80, "1")).unwrap();
+    let reference_dir = tmp.path().join("reference");
+    let start = Instant::now();
+    render_fully(&spec, &reference_dir);
+    let shortest = start.elapsed();
+    let reference = tree(&reference_dir);
+
+    let mut rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]);
+    let (mut killed, mut partial) = (0, 0);
+    for kill in 0..kills {
+        let out = tmp.path().join(format!("out-{kill}"));
+        let mut child = render(&spec, &out).spawn().unwrap();
+        let at = rng.random_range(0.0..shortest.as_secs_f64());
+        std::thread::sleep(Duration::from_secs_f64(at));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            killed += 1;
+        }
+        child.wait().unwrap();
+
+        let now = tree(&out);
+        let present: Vec<&String> = now
+            .keys()
+            .filter(|p| reference.contains_key(*p) && *p != MANIFEST)
+            .collect();
+        for path in &present {
+            assert!(
+                now[*path] == reference[*path],
+                "kill {kill} after {at:.3}s: {path} is not the complete file"
+            );
+        }
+        if !present.is_empty() {
+            let manifest = now.get(MANIFEST).unwrap_or_else(|| {
+                panic!("kill {kill} after {at:.3}s: generated files but no manifest")
+            });
+            let listed = manifest_paths(manifest);
+            for path in &present {
+                assert!(
+                    listed.contains(*path),
+                    "kill {kill} after {at:.3}s: {path} is not in the manifest"
+                );
+            }
+            if present.len() + 1 < reference.len() {
+                partial += 1;
+            }
+        }
+        render_fully(&spec, &out);
+        assert!(
+            tree(&out) == reference,
+            "kill {kill}: the render after it differs from a complete one"
+        );
+    }
+    eprintln!(
+        "{kills} renders into new directories, each at least {shortest:?}: {killed} killed, {partial} with some files in place"
+    );
+    assert!(
+        killed * 2 >= kills,
+        "most renders finished before their kill"
+    );
+}
