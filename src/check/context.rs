@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use indexmap::IndexMap;
 
 use crate::source::Span;
+use crate::spec::environment::Overlay;
 use crate::spec::{Port, PortNumber, PortRef, Protocol, Service, Spanned, Spec};
 use crate::suggest;
 
@@ -172,6 +173,32 @@ pub struct Context<'s> {
 
 impl<'s> Context<'s> {
     pub fn new(spec: &'s Spec) -> Self {
+        Self::of(spec, spec.services.iter())
+    }
+
+    /// The context of `base` with an environment applied. Its `spec` is the
+    /// environment's [`Overlay::settings`], which holds no services: the
+    /// services are [`Context::services`], each the environment's where it
+    /// changes one and the platform's elsewhere.
+    pub fn applied(base: &'s Spec, overlay: &'s Overlay) -> Self {
+        let mut changed = overlay.services.iter().peekable();
+        let services = base
+            .services
+            .iter()
+            .enumerate()
+            .map(
+                move |(i, (name, own))| match changed.next_if(|(at, _)| *at == i) {
+                    Some((_, service)) => (name, service),
+                    None => (name, own),
+                },
+            );
+        Self::of(&overlay.settings, services)
+    }
+
+    fn of(
+        spec: &'s Spec,
+        services: impl Iterator<Item = (&'s Spanned<String>, &'s Spanned<Service>)>,
+    ) -> Self {
         let mut phases = IndexMap::new();
         for phase in &spec.phases {
             let next = phases.len();
@@ -179,9 +206,7 @@ impl<'s> Context<'s> {
                 .entry(phase.value.id.value.0.as_str())
                 .or_insert((next, phase.value.id.span));
         }
-        let services: Vec<ServiceFacts<'s>> = spec
-            .services
-            .iter()
+        let services: Vec<ServiceFacts<'s>> = services
             .map(|(name, svc)| ServiceFacts {
                 name,
                 spec: svc,

@@ -223,27 +223,20 @@ pub fn find_rule(code_or_name: &str) -> Option<&'static Rule> {
 
 /// Runs every rule over `spec`.
 pub fn run_rules(spec: &Spec) -> Vec<Diagnostic> {
-    run_rules_on(spec, None)
+    run_rules_in(&Context::new(spec), None)
 }
 
-/// Runs the platform-wide rules over `spec`, and the per-service rules over
-/// the services named in `only` (all when `None`).
-fn run_rules_on(spec: &Spec, only: Option<&[&str]>) -> Vec<Diagnostic> {
-    let cx = Context::new(spec);
-    let indices: Option<Vec<usize>> = only.map(|names| {
-        let mut indices: Vec<usize> = names.iter().filter_map(|n| cx.index_of(n)).collect();
-        indices.sort_unstable();
-        indices.dedup();
-        indices
-    });
-    let selection = match &indices {
-        None => Selection::all(&cx),
-        Some(indices) => Selection::only(&cx, indices),
+/// Runs the platform-wide rules over all of `cx`, and the per-service rules
+/// over the services at `only` (ascending indices; all when `None`).
+fn run_rules_in(cx: &Context, only: Option<&[usize]>) -> Vec<Diagnostic> {
+    let selection = match only {
+        None => Selection::all(cx),
+        Some(only) => Selection::only(cx, only),
     };
     let mut out = Vec::new();
     for (_, scope) in CHECKS {
         match scope {
-            Scope::Platform(check) => check(&cx, &mut out),
+            Scope::Platform(check) => check(cx, &mut out),
             Scope::Service(check) => check(&selection, &mut out),
         }
     }
@@ -307,10 +300,11 @@ pub fn check_in(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Rerun {
     /// The platform-wide rules, and the per-service rules over the services
-    /// the environment changes: what [`check_in`] does.
+    /// the environment changes, on an [`environment::Overlay`] that copies
+    /// only those: what [`check_in`] does.
     Changed,
-    /// Every rule over every service, to show that [`Rerun::Changed`]
-    /// misses nothing.
+    /// Every rule over the whole spec [`environment::apply`] makes, to
+    /// show that [`Rerun::Changed`] misses nothing.
     #[cfg(test)]
     Everything,
 }
@@ -343,13 +337,17 @@ fn check_environments(
             let known: HashSet<&Diagnostic> = diagnostics.iter().collect();
             let mut seen: HashMap<Diagnostic, usize> = HashMap::new();
             for name in names {
-                let env_spec = environment::apply(&spec, name)?;
-                let changed = match rerun {
-                    Rerun::Changed => Some(environment::changed_services(&spec, name)?),
+                let found = match rerun {
+                    Rerun::Changed => {
+                        let overlay = environment::overlay(&spec, name)?;
+                        let changed: Vec<usize> =
+                            overlay.services.iter().map(|(i, _)| *i).collect();
+                        run_rules_in(&Context::applied(&spec, &overlay), Some(&changed))
+                    }
                     #[cfg(test)]
-                    Rerun::Everything => None,
+                    Rerun::Everything => run_rules(&environment::apply(&spec, name)?),
                 };
-                for d in run_rules_on(&env_spec, changed.as_deref()) {
+                for d in found {
                     if known.contains(&d) {
                         continue;
                     }
@@ -361,7 +359,7 @@ fn check_environments(
                     }
                 }
                 if which == Environments::Only(name) {
-                    applied = Some(env_spec);
+                    applied = Some(name);
                 }
             }
         }
@@ -375,7 +373,10 @@ fn check_environments(
             diagnostics.push(d.with_note(note));
         }
         if !diagnostics.iter().any(Diagnostic::is_error) {
-            platform = Some(Platform::from_spec(applied.as_ref().unwrap_or(&spec)));
+            let env_spec = applied
+                .map(|name| environment::apply(&spec, name))
+                .transpose()?;
+            platform = Some(Platform::from_spec(env_spec.as_ref().unwrap_or(&spec)));
         }
     }
     diag::sort(&mut diagnostics);
@@ -432,6 +433,17 @@ mod tests {
         }
     }
 
+    /// The platform as `Debug` shows it, without its name index, whose
+    /// order is a hash map's.
+    fn shown(platform: Option<&Platform>) -> String {
+        let text = format!("{platform:?}");
+        let Some(start) = text.find(", index: {") else {
+            return text;
+        };
+        let end = start + text[start..].find('}').unwrap();
+        format!("{}{}", &text[..start], &text[end + 1..])
+    }
+
     /// Both ways of checking the environments, which must agree.
     fn assert_same(name: &str, text: &str) -> usize {
         let source = SourceFile::new(name, text);
@@ -440,6 +452,18 @@ mod tests {
         assert_eq!(fast.diagnostics, full.diagnostics, "{name}");
         assert_eq!(fast.environments, full.environments, "{name}");
         assert_eq!(fast.platform.is_some(), full.platform.is_some(), "{name}");
+        // One environment, as `render --env` checks it.
+        for env in &fast.environments {
+            let only = Environments::Only(env);
+            let fast = check_environments(&source, only, Rerun::Changed).unwrap();
+            let full = check_environments(&source, only, Rerun::Everything).unwrap();
+            assert_eq!(fast.diagnostics, full.diagnostics, "{name} --env {env}");
+            assert_eq!(
+                shown(fast.platform.as_ref()),
+                shown(full.platform.as_ref()),
+                "{name} --env {env}"
+            );
+        }
         fast.diagnostics
             .iter()
             .filter(|d| d.notes.iter().any(|n| n.contains("in environment")))

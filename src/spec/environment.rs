@@ -12,7 +12,9 @@
 
 use crate::suggest;
 
-use super::{Environment, Spanned, Spec};
+use indexmap::IndexMap;
+
+use super::{Environment, Service, ServiceOverride, Spanned, Spec};
 
 /// The names of the environments, in file order.
 pub fn names(spec: &Spec) -> impl Iterator<Item = &str> {
@@ -69,32 +71,58 @@ pub fn with_tag(image: &str, tag: &str) -> String {
     format!("{repository}:{tag}")
 }
 
-/// The services environment `name` changes, by name, in its order; names
-/// that are no service of the platform are left in.
-///
-/// Besides these, an environment changes only the `domain` and the JWT
-/// issuers of the gateway's consumers ([`apply`]).
-pub fn changed_services<'s>(
-    spec: &'s Spec,
-    name: &str,
-) -> Result<Vec<&'s str>, UnknownEnvironment> {
-    Ok(find(spec, name)?
-        .services
-        .keys()
-        .map(|k| k.value.as_str())
-        .collect())
+/// An environment applied without copying the services it leaves alone:
+/// what checking it needs.
+#[derive(Debug)]
+pub struct Overlay {
+    /// The platform-wide settings as the environment has them, with no
+    /// services and no environments of their own.
+    pub settings: Spec,
+    /// Each service the environment changes, as changed, with its index in
+    /// the platform's services; in the platform's order.
+    pub services: Vec<(usize, Spanned<Service>)>,
 }
 
-/// The spec as environment `name` changes it, with no environments of its
-/// own left.
-pub fn apply(spec: &Spec, name: &str) -> Result<Spec, UnknownEnvironment> {
-    let env = find(spec, name)?;
-    let mut out = spec.clone();
-    out.environments.clear();
-    if let Some(domain) = &env.domain {
-        out.domain = Some(domain.clone());
+/// Everything of `spec` but its services and environments.
+fn settings_of(spec: &Spec) -> Spec {
+    // Each field by name, so that a new one is a decision made here.
+    let Spec {
+        name,
+        domain,
+        ports,
+        phases,
+        roles,
+        services: _,
+        monitoring,
+        alerting,
+        gateway,
+        ingress,
+        environments: _,
+    } = spec;
+    Spec {
+        name: name.clone(),
+        domain: domain.clone(),
+        ports: ports.clone(),
+        phases: phases.clone(),
+        roles: roles.clone(),
+        services: IndexMap::new(),
+        monitoring: monitoring.clone(),
+        alerting: alerting.clone(),
+        gateway: gateway.clone(),
+        ingress: ingress.clone(),
+        environments: IndexMap::new(),
     }
-    if let (Some(changes), Some(gateway)) = (&env.gateway, &mut out.gateway) {
+}
+
+/// Environment `name` applied to `spec`: its settings, and only the
+/// services it changes.
+pub fn overlay(spec: &Spec, name: &str) -> Result<Overlay, UnknownEnvironment> {
+    let env = find(spec, name)?;
+    let mut settings = settings_of(spec);
+    if let Some(domain) = &env.domain {
+        settings.domain = Some(domain.clone());
+    }
+    if let (Some(changes), Some(gateway)) = (&env.gateway, &mut settings.gateway) {
         for (name, consumer) in &changes.value.consumers {
             let Some(own) = gateway.value.consumers.get_mut(name.value.as_str()) else {
                 continue;
@@ -109,51 +137,75 @@ pub fn apply(spec: &Spec, name: &str) -> Result<Spec, UnknownEnvironment> {
             }
         }
     }
-    for (service_name, changes) in &env.services {
-        let Some(service) = out.services.get_mut(service_name.value.as_str()) else {
-            continue;
-        };
-        let (service, changes) = (&mut service.value, &changes.value);
-        if let Some(image) = &changes.image {
-            service.image = image.clone();
-        }
-        if let Some(tag) = &changes.tag {
-            service.image = Spanned::new(with_tag(&service.image.value, &tag.value), tag.span);
-        }
-        // Each of `replicas` and `autoscale` says how the count is decided,
-        // so one the environment sets replaces the other the platform set.
-        if let Some(replicas) = &changes.replicas {
-            service.replicas = Some(replicas.clone());
-            service.autoscale = None;
-        }
-        if let Some(autoscale) = &changes.autoscale {
-            if changes.replicas.is_none() {
-                service.replicas = None;
-            }
-            service.autoscale = Some(autoscale.clone());
-        }
-        if let Some(resources) = &changes.resources {
-            service.resources = Some(resources.clone());
-        }
-        for (key, value) in &changes.env {
-            // A variable the platform sets keeps its place in the order
-            // and takes the environment's value; a new one comes last.
-            service.env.insert(key.clone(), value.clone());
-        }
-        for (port_name, host) in &changes.ports {
-            for port in &mut service.ports {
-                if port
-                    .value
-                    .name
-                    .as_ref()
-                    .is_some_and(|n| n.value == port_name.value)
-                {
-                    port.value.host = Some(host.clone());
-                }
-            }
+    let mut services: Vec<(usize, Spanned<Service>)> = env
+        .services
+        .iter()
+        .filter_map(|(name, changes)| {
+            let (i, _, service) = spec.services.get_full(name.value.as_str())?;
+            let mut service = service.clone();
+            apply_to_service(&mut service.value, &changes.value);
+            Some((i, service))
+        })
+        .collect();
+    services.sort_unstable_by_key(|(i, _)| *i);
+    Ok(Overlay { settings, services })
+}
+
+/// The spec as environment `name` changes it, with no environments of its
+/// own left.
+pub fn apply(spec: &Spec, name: &str) -> Result<Spec, UnknownEnvironment> {
+    let Overlay {
+        settings: mut out,
+        services,
+    } = overlay(spec, name)?;
+    out.services.clone_from(&spec.services);
+    for (i, service) in services {
+        if let Some((_, own)) = out.services.get_index_mut(i) {
+            *own = service;
         }
     }
     Ok(out)
+}
+
+fn apply_to_service(service: &mut Service, changes: &ServiceOverride) {
+    if let Some(image) = &changes.image {
+        service.image = image.clone();
+    }
+    if let Some(tag) = &changes.tag {
+        service.image = Spanned::new(with_tag(&service.image.value, &tag.value), tag.span);
+    }
+    // Each of `replicas` and `autoscale` says how the count is decided,
+    // so one the environment sets replaces the other the platform set.
+    if let Some(replicas) = &changes.replicas {
+        service.replicas = Some(replicas.clone());
+        service.autoscale = None;
+    }
+    if let Some(autoscale) = &changes.autoscale {
+        if changes.replicas.is_none() {
+            service.replicas = None;
+        }
+        service.autoscale = Some(autoscale.clone());
+    }
+    if let Some(resources) = &changes.resources {
+        service.resources = Some(resources.clone());
+    }
+    for (key, value) in &changes.env {
+        // A variable the platform sets keeps its place in the order
+        // and takes the environment's value; a new one comes last.
+        service.env.insert(key.clone(), value.clone());
+    }
+    for (port_name, host) in &changes.ports {
+        for port in &mut service.ports {
+            if port
+                .value
+                .name
+                .as_ref()
+                .is_some_and(|n| n.value == port_name.value)
+            {
+                port.value.host = Some(host.clone());
+            }
+        }
+    }
 }
 
 #[cfg(test)]
