@@ -10,6 +10,11 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use platgen::render::{Engine, Options, Target};
 use platgen::source::SourceFile;
 
+/// The allocator the binary uses, so that the stages cost here what they
+/// cost there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[allow(dead_code)]
 #[path = "../examples/gen-spec.rs"]
 mod gen_spec;
