@@ -29,6 +29,15 @@ trap 'rm -rf "$work"' EXIT
 
 if [ "$quick" = 1 ]; then sizes=(28 1000); runs=3; warmup=1; else sizes=(28 1000 10000 100000); runs=${BENCH_RUNS:-10}; warmup=${BENCH_WARMUP:-3}; fi
 
+# Before each timed render or copy: the previous run's tree is removed and
+# the removal written back (sync), so that no run pays for the one before.
+cat > "$work/clean" <<'EOF_CLEAN'
+#!/bin/sh
+rm -rf "$1" && sync
+EOF_CLEAN
+chmod +x "$work/clean"
+clean="$work/clean"
+
 # Median wall time in ms of a command, by hyperfine; $prepare runs before each.
 median() { # median NAME PREPARE CMD
   hyperfine -N --style none --warmup "$w" --runs "$r" --prepare "$2" \
@@ -36,6 +45,11 @@ median() { # median NAME PREPARE CMD
     || hyperfine --style none --warmup "$w" --runs "$r" --prepare "$2" \
          --export-json "$work/$1.json" "$3" >/dev/null
   python3 -c "import json,sys; print('%.1f' % (json.load(open(sys.argv[1]))['results'][0]['median']*1000))" "$work/$1.json"
+}
+# Mean user and system CPU time in ms of the last `median NAME`, into
+# $user and $sys.
+cpu() { # cpu NAME
+  read -r user sys < <(python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results'][0]; print('%.0f %.0f' % (r['user']*1000, r['system']*1000))" "$work/$1.json")
 }
 # Peak RSS in MiB of one run.
 rss() {
@@ -45,9 +59,10 @@ rss() {
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "platgen: $(git -C "$repo" rev-parse --short HEAD)"
 echo
-printf '| %-8s | %-7s | %10s | %9s | %10s | %8s | %10s | %8s |\n' services work "platgen ms" "RSS MiB" "cp -r ms" "x cp -r" "python ms" "x faster"
-printf '|%s|\n' "----------|---------|------------|-----------|------------|----------|------------|----------"
-declare -A render_ms render_rss
+row() { printf '| %8s | %-8s | %10s | %9s | %7s | %7s | %10s | %7s | %10s | %8s |\n' "$@"; }
+row services work "platgen ms" "RSS MiB" "user ms" "sys ms" "cp -r ms" "x cp -r" "python ms" "x faster"
+printf '|%s|\n' "----------|----------|------------|-----------|---------|---------|------------|---------|------------|----------"
+declare -A render_ms render_rss render_cpu
 for n in "${sizes[@]}"; do
   # 100,000 services: one run each (a render takes a minute, and so does
   # removing its 100,000 files before the next); BENCH_RUNS_100K sets it.
@@ -57,45 +72,54 @@ for n in "${sizes[@]}"; do
   if [ "$n" != 100000 ]; then
     t=$(median "check-$n" "true" "$platgen check $spec")
     m=$(rss "$platgen" check "$spec")
-    printf '| %8s | %-7s | %10s | %9s | %10s | %8s | %10s | %8s |\n' "$n" check "$t" "$m" - - - -
+    cpu "check-$n"; row "$n" check "$t" "$m" "$user" "$sys" - - - -
   fi
   # A fresh render into an empty directory, as cp -r of its own tree.
   "$platgen" render "$spec" --out "$out" 2>/dev/null
-  t=$(median "render-$n" "rm -rf $work/r" "$platgen render $spec --out $work/r")
+  t=$(median "render-$n" "$clean $work/r" "$platgen render $spec --out $work/r")
+  cpu "render-$n"; render_cpu[$n]=$((user + sys)); ru=$user; rs=$sys
   m=$(rss "$platgen" render "$spec" --out "$work/r2"); rm -rf "$work/r2"
-  c=$(median "cp-$n" "rm -rf $work/c" "cp -r $out $work/c")
+  c=$(median "cp-$n" "$clean $work/c" "cp -r $out $work/c")
   ratio=$(python3 -c "print('%.2f' % ($t / $c))")
   if [ "$n" != 28 ] && [ "$n" != 100000 ] && python3 -c "import jinja2, yaml" 2>/dev/null; then
-    p=$(median "py-$n" "rm -rf $work/p" "python3 $repo/benches/baseline/render.py $spec $work/p")
+    p=$(median "py-$n" "$clean $work/p" "python3 $repo/benches/baseline/render.py $spec $work/p")
     faster=$(python3 -c "print('%.1f' % ($p / $t))")
   else
     p=-; faster=-
   fi
-  printf '| %8s | %-7s | %10s | %9s | %10s | %8s | %10s | %8s |\n' "$n" render "$t" "$m" "$c" "$ratio" "$p" "$faster"
+  row "$n" render "$t" "$m" "$ru" "$rs" "$c" "$ratio" "$p" "$faster"
   render_ms[$n]=$t; render_rss[$n]=$m
   t=$(median "again-$n" "true" "$platgen render $spec --out $out")
-  printf '| %8s | %-7s | %10s | %9s | %10s | %8s | %10s | %8s |\n' "$n" "again" "$t" - - - - -
+  cpu "again-$n"; row "$n" again "$t" - "$user" "$sys" - - - -
   if [ "$n" != 100000 ]; then
     t=$(median "drift-$n" "true" "$platgen render $spec --out $out --check")
-    printf '| %8s | %-7s | %10s | %9s | %10s | %8s | %10s | %8s |\n' "$n" "--check" "$t" - - - - -
+    cpu "drift-$n"; row "$n" --check "$t" - "$user" "$sys" - - - -
     t=$(median "drift-nc-$n" "true" "env PLATGEN_NO_CACHE=1 $platgen render $spec --out $out --check")
-    printf '| %8s | %-7s | %10s | %9s | %10s | %8s | %10s | %8s |\n' "$n" "--check*" "$t" - - - - -
+    cpu "drift-nc-$n"; row "$n" "--check*" "$t" - "$user" "$sys" - - - -
   fi
   rm -rf "$out" "$work/r" "$work/c" "$work/p"
 done
 echo
 echo "again: a re-render with nothing changed (writes no file; answered by the render cache); --check: render --check"
 echo "(drift check, answered by the cache); --check*: the same with PLATGEN_NO_CACHE=1 (renders in full)."
+echo "user ms, sys ms: platgen's mean CPU time in user space and in the kernel (both cores added up); before each"
+echo "render, copy and script run, the previous tree is removed and the removal written back (rm -rf; sync)."
 # Growth of render from one size to the next (linear: 10x the services, 10x the time).
 for pair in "1000 10000" "10000 100000"; do
-  set -- $pair
+  read -r from to <<< "$pair"; set -- "$from" "$to"
   if [ -n "${render_ms[$1]:-}" ] && [ -n "${render_ms[$2]:-}" ]; then
-    python3 -c "import sys; a,b,c,d=map(float,sys.argv[3:]); print('growth %s -> %s services: render time %.1fx, peak RSS %.1fx' % (sys.argv[1], sys.argv[2], b/a, d/c))" \
-      "$1" "$2" "${render_ms[$1]}" "${render_ms[$2]}" "${render_rss[$1]}" "${render_rss[$2]}"
+    python3 -c "import sys; a,b,c,d,e,f=map(float,sys.argv[3:]); print('growth %s -> %s services: render time %.1fx, CPU time (user + sys) %.1fx, peak RSS %.1fx' % (sys.argv[1], sys.argv[2], b/a, f/e, d/c))" \
+      "$1" "$2" "${render_ms[$1]}" "${render_ms[$2]}" "${render_rss[$1]}" "${render_rss[$2]}" "${render_cpu[$1]}" "${render_cpu[$2]}"
   fi
 done
 if command -v valgrind >/dev/null; then
   v=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$platgen" --version 2>&1 >/dev/null | awk '/Collected/ {print $4}')
   c=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$platgen" check platform.yaml 2>&1 >/dev/null | awk '/Collected/ {print $4}')
   echo "callgrind: platgen check platform.yaml: $c instructions (platgen --version: $v)"
+  for n in 28 1000; do
+    if [ "$n" = 28 ]; then spec="$repo/platform.yaml"; else spec="$work/gen-$n.yaml"; fi
+    rm -rf "$work/cg"
+    i=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$platgen" render "$spec" --out "$work/cg" 2>&1 >/dev/null | awk '/Collected/ {print $4}')
+    echo "callgrind: platgen render, $n services, into an empty directory: $i instructions"
+  done
 fi
