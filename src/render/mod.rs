@@ -231,6 +231,10 @@ pub fn render_each(
     // file is read back.
     let read_back = engine.has_overrides() || cfg!(debug_assertions);
     let header = header(&options.spec_name);
+    // The configs under `kubernetes/config/` that are another target's
+    // files byte for byte are rendered once and handed on under both
+    // paths; that target then renders only the rest.
+    let copied = options.targets.contains(&Target::Kubernetes);
     for target in Target::ALL {
         if !options.targets.contains(target) {
             continue;
@@ -250,6 +254,7 @@ pub fn render_each(
                     }
                 })?;
             }
+            deliver_copy(&path, &contents, engine, options, sink)?;
             match sink(OutFile {
                 path,
                 contents,
@@ -266,7 +271,16 @@ pub fn render_each(
             }
             Target::Compose => compose::render(platform, engine)?,
             Target::Nginx => nginx::render(platform, engine)?,
+            Target::Prometheus if copied => {
+                let parts = prometheus::Parts {
+                    alerts_and_datasources: engine.has_overrides(),
+                    alertmanager: false,
+                };
+                prometheus::render_parts(platform, engine, nginx::Flavour::Compose, parts)?
+            }
             Target::Prometheus => prometheus::render(platform, engine)?,
+            // Every file of the gateway is a copy.
+            Target::Kong if copied => continue,
             Target::Kong => kong::render(platform, engine)?,
         };
         for (path, body) in rendered {
@@ -274,6 +288,82 @@ pub fn render_each(
         }
     }
     Ok(())
+}
+
+/// A file of `kubernetes/config/` that is, byte for byte, `path` of
+/// `target`.
+struct SharedConfig {
+    config: &'static str,
+    path: &'static str,
+    target: Target,
+    /// Only with the built-in templates: a user's template may write
+    /// something else for each flavour.
+    builtin_only: bool,
+}
+
+/// The configs both the Kubernetes target and their own target write. A
+/// template whose context has no `flavour` renders the same file twice
+/// (Kong's, Alertmanager's); the built-in `alerts.yml.j2` and
+/// `datasources.yml.j2` read nothing that differs between the flavours
+/// (tested). The Prometheus target's `render_parts` leaves out exactly
+/// these.
+const SHARED: &[SharedConfig] = &[
+    SharedConfig {
+        config: "kubernetes/config/kong.yml",
+        path: "kong/kong.yml",
+        target: Target::Kong,
+        builtin_only: false,
+    },
+    SharedConfig {
+        config: "kubernetes/config/kong-credentials.sh",
+        path: "kong/credentials.sh",
+        target: Target::Kong,
+        builtin_only: false,
+    },
+    SharedConfig {
+        config: "kubernetes/config/alertmanager.cfg",
+        path: "alertmanager/alertmanager.cfg",
+        target: Target::Prometheus,
+        builtin_only: false,
+    },
+    SharedConfig {
+        config: "kubernetes/config/alerts.yml",
+        path: "prometheus/alerts.yml",
+        target: Target::Prometheus,
+        builtin_only: true,
+    },
+    SharedConfig {
+        config: "kubernetes/config/datasources.yml",
+        path: "grafana/datasources.yml",
+        target: Target::Prometheus,
+        builtin_only: true,
+    },
+];
+
+/// Hands `sink` the copy of `path` (a finished file) that another
+/// selected target writes too, if it is one of [`SHARED`].
+fn deliver_copy(
+    path: &str,
+    contents: &str,
+    engine: &Engine,
+    options: &Options,
+    sink: &Sink<'_>,
+) -> Result<(), RenderError> {
+    let shared = SHARED.iter().find(|c| {
+        c.config == path
+            && options.targets.contains(&c.target)
+            && !(c.builtin_only && engine.has_overrides())
+    });
+    match shared.map(|c| {
+        sink(OutFile {
+            path: c.path.to_owned(),
+            contents: contents.to_owned(),
+            target: c.target,
+        })
+    }) {
+        Some(ControlFlow::Break(())) => Err(RenderError::Stopped),
+        _ => Ok(()),
+    }
 }
 
 /// The header, then the body with trailing blank lines trimmed and one final

@@ -582,6 +582,35 @@ pub fn render_files(
     engine: &Engine,
     flavour: Flavour,
 ) -> Result<Vec<(String, String)>, TemplateError> {
+    render_parts(platform, engine, flavour, Parts::ALL)
+}
+
+/// Which of the files [`render_files`] makes [`render_parts`] renders.
+#[derive(Debug, Clone, Copy)]
+pub struct Parts {
+    /// `alerts.yml` and `datasources.yml`: the same in both flavours with
+    /// the built-in templates (which do not read `flavour`, `jobs` or
+    /// `alertmanagers`).
+    pub alerts_and_datasources: bool,
+    /// Alertmanager's config, which has no flavour.
+    pub alertmanager: bool,
+}
+
+impl Parts {
+    pub const ALL: Parts = Parts {
+        alerts_and_datasources: true,
+        alertmanager: true,
+    };
+}
+
+/// The files of [`render_files`] that `parts` selects (`prometheus.yml`
+/// always).
+pub fn render_parts(
+    platform: &Platform,
+    engine: &Engine,
+    flavour: Flavour,
+    parts: Parts,
+) -> Result<Vec<(String, String)>, TemplateError> {
     let path = |dir: &str, name: &str| match flavour {
         Flavour::Kubernetes => format!("kubernetes/config/{name}"),
         Flavour::Compose => format!("{dir}/{name}"),
@@ -594,18 +623,22 @@ pub fn render_files(
             path("prometheus", "prometheus.yml"),
             engine.render_values("prometheus/prometheus.yml.j2", &values)?,
         ));
-        files.push((
-            path("prometheus", "alerts.yml"),
-            engine.render_values("prometheus/alerts.yml.j2", &values)?,
-        ));
-        if cx.datasource_url.is_some() {
+        if parts.alerts_and_datasources {
+            files.push((
+                path("prometheus", "alerts.yml"),
+                engine.render_values("prometheus/alerts.yml.j2", &values)?,
+            ));
+        }
+        if parts.alerts_and_datasources && cx.datasource_url.is_some() {
             files.push((
                 path("grafana", "datasources.yml"),
                 engine.render_values("prometheus/datasources.yml.j2", &values)?,
             ));
         }
     }
-    if let Some(conf) = alertmanager::render_conf(platform, engine)? {
+    if parts.alertmanager
+        && let Some(conf) = alertmanager::render_conf(platform, engine)?
+    {
         files.push((path("alertmanager", alertmanager::FILE_NAME), conf));
     }
     Ok(files)

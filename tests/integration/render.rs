@@ -811,3 +811,48 @@ fn keycloak_lives_by_its_live_endpoint_and_redis_keeps_below_its_limit() {
     let compose: serde_json::Value = serde_saphyr::from_str(file(&files, "compose.yaml")).unwrap();
     assert_eq!(compose["services"]["redis"]["command"], expected);
 }
+
+/// A full render hands the configs that `kubernetes/config/` shares with
+/// another target on under both paths, rendered once: the built-in
+/// templates must write them the same in both flavours, and each target
+/// rendered alone must write what it writes in a full render.
+#[test]
+fn configs_shared_with_kubernetes_are_what_each_target_renders_alone() {
+    use platgen::render::nginx::Flavour;
+    use platgen::render::prometheus;
+    let engine = Engine::new(None);
+    for spec in renderable_specs() {
+        let p = platform(&spec);
+        let compose = prometheus::render_files(&p, &engine, Flavour::Compose).unwrap();
+        let kubernetes = prometheus::render_files(&p, &engine, Flavour::Kubernetes).unwrap();
+        for name in ["alerts.yml", "datasources.yml", "alertmanager.cfg"] {
+            let body = |files: &[(String, String)], dir: &str| {
+                files
+                    .iter()
+                    .find(|(path, _)| path.ends_with(&format!("{dir}{name}")))
+                    .map(|(_, body)| body.clone())
+            };
+            assert_eq!(
+                body(&compose, "/"),
+                body(&kubernetes, "kubernetes/config/"),
+                "{}: {name}",
+                spec.display()
+            );
+        }
+        let all = render_all(&p);
+        for target in Target::ALL {
+            let options = render::Options {
+                spec_name: "platform.yaml".into(),
+                targets: vec![*target],
+            };
+            let alone = render::render(&p, &engine, &options).unwrap();
+            let in_full: Vec<&OutFile> = all.iter().filter(|f| f.target == *target).collect();
+            assert_eq!(
+                alone.iter().collect::<Vec<_>>(),
+                in_full,
+                "{}: {target}",
+                spec.display()
+            );
+        }
+    }
+}
