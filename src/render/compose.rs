@@ -171,7 +171,26 @@ pub fn comment_text(text: &str) -> String {
 }
 
 pub fn escape(text: &str) -> String {
-    text.replace('$', "$$")
+    // Most values have no `$`: one search, then one copy.
+    if text.contains('$') {
+        text.replace('$', "$$")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Every argument [`escape`]d.
+fn escape_all(argv: Vec<String>) -> Vec<String> {
+    argv.into_iter().map(escape_owned).collect()
+}
+
+/// [`escape`], keeping the string when it has nothing to escape.
+fn escape_owned(text: String) -> String {
+    if text.contains('$') {
+        text.replace('$', "$$")
+    } else {
+        text
+    }
 }
 
 /// Where an internal port is published: the host's loopback address.
@@ -275,7 +294,10 @@ pub fn probe_command(health: &Health) -> Option<Vec<String>> {
 
 fn healthcheck(health: &Health) -> Option<Healthcheck> {
     Some(Healthcheck {
-        test: probe_command(health)?.iter().map(|a| escape(a)).collect(),
+        test: probe_command(health)?
+            .into_iter()
+            .map(escape_owned)
+            .collect(),
         interval: duration::format_millis(health.interval_ms),
         timeout: duration::format_millis(health.timeout_ms),
         retries: health.retries,
@@ -285,9 +307,13 @@ fn healthcheck(health: &Health) -> Option<Healthcheck> {
 
 /// Whether docker-compose can tell when `s` is healthy.
 fn has_healthcheck(s: &Service) -> bool {
-    s.health
-        .as_ref()
-        .is_some_and(|h| probe_command(h).is_some())
+    s.health.as_ref().is_some_and(has_probe)
+}
+
+/// Whether `probe_command(health)` is some, without building it: only
+/// `probe: none` for a check that is not a command has none.
+fn has_probe(health: &Health) -> bool {
+    matches!(health.check, HealthCheck::Command { .. }) || health.probe != Probe::None
 }
 
 /// The `user:` of a service: `uid[:gid]` as the spec says, `0` for a root
@@ -362,7 +388,6 @@ fn service(platform: &Platform, mounts: &[Mount], s: &Service) -> ComposeService
         }
     }
     let launch = wiring::launch(platform, s);
-    let escaped = |argv: Option<Vec<String>>| argv.map(|c| c.iter().map(|a| escape(a)).collect());
     ComposeService {
         name: s.name.clone(),
         comment: s.schedule.as_ref().map(|schedule| {
@@ -373,8 +398,8 @@ fn service(platform: &Platform, mounts: &[Mount], s: &Service) -> ComposeService
             ))
         }),
         image: escape(&s.image),
-        entrypoint: escaped(launch.entrypoint),
-        command: escaped(launch.command),
+        entrypoint: launch.entrypoint.map(escape_all),
+        command: launch.command.map(escape_all),
         profiles: profiles(platform, s),
         ports: s.ports.iter().filter_map(port_mapping).collect(),
         expose: s
@@ -537,6 +562,44 @@ mod tests {
             name: "http".into(),
             number,
         }
+    }
+
+    #[test]
+    fn has_probe_says_whether_there_is_a_probe_command() {
+        let checks = [
+            HealthCheck::Http {
+                port: target(8080),
+                path: "/".into(),
+            },
+            HealthCheck::Tcp { port: target(5432) },
+            HealthCheck::Command {
+                argv: vec!["true".into()],
+            },
+        ];
+        for check in &checks {
+            for probe in [
+                Probe::Wget,
+                Probe::Curl,
+                Probe::Busybox,
+                Probe::Nc,
+                Probe::Bash,
+                Probe::None,
+            ] {
+                let h = health(check.clone(), probe);
+                assert_eq!(
+                    has_probe(&h),
+                    probe_command(&h).is_some(),
+                    "{check:?} {probe:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn escape_doubles_every_dollar() {
+        assert_eq!(escape("pa$$w$rd"), "pa$$$$w$$rd");
+        assert_eq!(escape_owned("no dollar".into()), "no dollar");
+        assert_eq!(escape_owned("$x".into()), "$$x");
     }
 
     #[test]
