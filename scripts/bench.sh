@@ -21,7 +21,7 @@ for tool in hyperfine /usr/bin/time python3; do
   command -v "$tool" >/dev/null || { echo "bench.sh: $tool is missing (see the header)" >&2; exit 2; }
 done
 
-cargo build --release --locked --quiet --example gen-spec
+cargo build --release --locked --quiet --bin platgen --example gen-spec
 platgen="$repo/target/release/platgen"
 gen="$repo/target/release/examples/gen-spec"
 work="$(mktemp -d)"
