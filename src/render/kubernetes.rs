@@ -59,6 +59,7 @@
 //!   flags, Kong's credentials script), and the gateway gets the
 //!   environment of [`wiring::gateway_env`].
 
+use minijinja::Value;
 use serde::Serialize;
 
 use super::network_policy::{self, Policy, PolicyPort};
@@ -106,10 +107,11 @@ pub struct Workload {
     /// Volume claims of their own, for a Job or CronJob's volumes (a
     /// StatefulSet has `volume_claims` templates instead).
     pub claims: Vec<Claim>,
-    /// All labels, in a fixed order.
-    pub labels: Vec<Label>,
-    /// The subset that selects the pods.
-    pub selector: Vec<Label>,
+    /// All labels, in a fixed order: a list of [`Label`]s, made into a
+    /// template value once for the workload and its pod (see [`shared`]).
+    pub labels: Value,
+    /// The subset that selects the pods, likewise shared.
+    pub selector: Value,
     /// `None` when an autoscaler owns the count.
     pub replicas: Option<u32>,
     /// The ConfigMap holding `env`, when there is any.
@@ -153,7 +155,8 @@ pub struct Claim {
 /// the Job kinds) runs. `kubernetes/pod.yaml.j2` lays it out.
 #[derive(Debug, Serialize)]
 pub struct Pod {
-    pub labels: Vec<Label>,
+    /// The workload's labels (a list of [`Label`]s).
+    pub labels: Value,
     pub annotations: Vec<KeyValue>,
     /// The ServiceAccount the pod runs as; `None` for the namespace's
     /// default one.
@@ -198,7 +201,8 @@ pub struct Spread {
     /// `ScheduleAnyway`: a cluster without zones, or with fewer nodes than
     /// pods, still runs every pod.
     pub when_unsatisfiable: &'static str,
-    pub selector: Vec<Label>,
+    /// The workload's selector (a list of [`Label`]s).
+    pub selector: Value,
 }
 
 /// A container's `securityContext`.
@@ -907,7 +911,22 @@ fn pod_volumes(platform: &Platform, mine: &[&Mount], s: &Service) -> Vec<PodVolu
     volumes
 }
 
-fn pod(platform: &Platform, mounts: &[Mount], configs: &[(String, String)], s: &Service) -> Pod {
+/// Labels made into a template value once, for the several places of a
+/// manifest that write them: a value shared by the workload, its pod and
+/// its spread constraints is serialized (and dropped) once rather than at
+/// each of them.
+fn shared(labels: &[Label]) -> Value {
+    Value::from(minijinja::value::Serde(labels))
+}
+
+fn pod(
+    platform: &Platform,
+    mounts: &[Mount],
+    configs: &[(String, String)],
+    s: &Service,
+    labels: &Value,
+    selector: &Value,
+) -> Pod {
     let mine: Vec<&Mount> = mounts.iter().filter(|m| m.service == s.name).collect();
     let mut annotations = vec![KeyValue {
         key: "platgen/config-hash".into(),
@@ -925,14 +944,14 @@ fn pod(platform: &Platform, mounts: &[Mount], configs: &[(String, String)], s: &
             .map(|topology_key| Spread {
                 topology_key,
                 when_unsatisfiable: "ScheduleAnyway",
-                selector: selector(platform, s),
+                selector: selector.clone(),
             })
             .collect()
     } else {
         Vec::new()
     };
     Pod {
-        labels: labels(platform, s),
+        labels: labels.clone(),
         annotations,
         // Prometheus's Kubernetes discovery reads the API as this account.
         service_account: (platform.roles.monitoring.as_deref() == Some(s.name.as_str()))
@@ -957,6 +976,9 @@ fn workload(
     edges: &traffic::ByService<'_>,
     s: &Service,
 ) -> Workload {
+    let labels = shared(&labels(platform, s));
+    let selector = shared(&selector(platform, s));
+    let env = environment(platform, s);
     Workload {
         name: s.name.clone(),
         namespace: platform.name.clone(),
@@ -980,12 +1002,12 @@ fn workload(
         } else {
             Vec::new()
         },
-        labels: labels(platform, s),
-        selector: selector(platform, s),
+        pod: pod(platform, mounts, configs, s, &labels, &selector),
+        labels,
+        selector,
         replicas: s.autoscale.is_none().then_some(s.replicas),
-        env_config_map: (!environment(platform, s).is_empty()).then(|| env_config_map(s)),
-        env: environment(platform, s),
-        pod: pod(platform, mounts, configs, s),
+        env_config_map: (!env.is_empty()).then(|| env_config_map(s)),
+        env,
         volume_claims: s
             .volumes
             .iter()
