@@ -165,7 +165,8 @@ fn yaml_filter(value: &Value) -> Result<Value, minijinja::Error> {
 /// filter calls, and labels and selectors are written several times in
 /// every manifest.
 fn yaml_mapping_filter(entries: &Value, indent: usize) -> Result<Value, minijinja::Error> {
-    let mut out = String::new();
+    const SPACES: &str = "                                ";
+    let mut out = String::with_capacity(entries.len().unwrap_or(0) * (indent + 48));
     for entry in entries.try_iter()? {
         let (key, value) = (entry.get_attr("key")?, entry.get_attr("value")?);
         if key.is_undefined() || value.is_undefined() {
@@ -174,10 +175,24 @@ fn yaml_mapping_filter(entries: &Value, indent: usize) -> Result<Value, minijinj
                 "yaml_mapping needs a list of {key, value} entries",
             ));
         }
-        out.extend(std::iter::repeat_n(' ', indent));
-        write_value(&key, &mut out)?;
-        out.push_str(": ");
-        write_value(&value, &mut out)?;
+        match SPACES.get(..indent) {
+            Some(spaces) => out.push_str(spaces),
+            None => out.extend(std::iter::repeat_n(' ', indent)),
+        }
+        // Keys and values are nearly always strings: written as such
+        // without going through the general writer.
+        match (key.as_str(), value.as_str()) {
+            (Some(key), Some(value)) => {
+                write_json_string(key, &mut out);
+                out.push_str(": ");
+                write_json_string(value, &mut out);
+            }
+            _ => {
+                write_value(&key, &mut out)?;
+                out.push_str(": ");
+                write_value(&value, &mut out)?;
+            }
+        }
         out.push('\n');
     }
     Ok(Value::from(out))
