@@ -142,17 +142,32 @@ impl fmt::Debug for Engine {
 /// buffer kept by the thread, so a result short enough to live inside the
 /// returned value (most are) allocates nothing.
 fn yaml_filter(value: &Value) -> Result<Value, minijinja::Error> {
+    with_buffer(|out| match value.as_str() {
+        Some(text) => {
+            write_json_string(text, out);
+            Ok(())
+        }
+        None => write_value(value, out),
+    })
+}
+
+/// A value written by `write` into a buffer kept by the thread: the result
+/// is copied once into the value (or into the value itself, when short),
+/// without a `String` of its own to allocate and free.
+fn with_buffer(
+    write: impl FnOnce(&mut String) -> Result<(), minijinja::Error>,
+) -> Result<Value, minijinja::Error> {
     thread_local! {
         static BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
     }
     BUFFER.with(|buffer| {
         let Ok(mut out) = buffer.try_borrow_mut() else {
             let mut out = String::new();
-            write_value(value, &mut out)?;
+            write(&mut out)?;
             return Ok(Value::from(out));
         };
         out.clear();
-        write_value(value, &mut out)?;
+        write(&mut out)?;
         Ok(Value::from(out.as_str()))
     })
 }
@@ -166,36 +181,38 @@ fn yaml_filter(value: &Value) -> Result<Value, minijinja::Error> {
 /// every manifest.
 fn yaml_mapping_filter(entries: &Value, indent: usize) -> Result<Value, minijinja::Error> {
     const SPACES: &str = "                                ";
-    let mut out = String::with_capacity(entries.len().unwrap_or(0) * (indent + 48));
-    for entry in entries.try_iter()? {
-        let (key, value) = (entry.get_attr("key")?, entry.get_attr("value")?);
-        if key.is_undefined() || value.is_undefined() {
-            return Err(minijinja::Error::new(
-                minijinja::ErrorKind::InvalidOperation,
-                "yaml_mapping needs a list of {key, value} entries",
-            ));
-        }
-        match SPACES.get(..indent) {
-            Some(spaces) => out.push_str(spaces),
-            None => out.extend(std::iter::repeat_n(' ', indent)),
-        }
-        // Keys and values are nearly always strings: written as such
-        // without going through the general writer.
-        match (key.as_str(), value.as_str()) {
-            (Some(key), Some(value)) => {
-                write_json_string(key, &mut out);
-                out.push_str(": ");
-                write_json_string(value, &mut out);
+    with_buffer(|out| {
+        out.reserve(entries.len().unwrap_or(0) * (indent + 48));
+        for entry in entries.try_iter()? {
+            let (key, value) = (entry.get_attr("key")?, entry.get_attr("value")?);
+            if key.is_undefined() || value.is_undefined() {
+                return Err(minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    "yaml_mapping needs a list of {key, value} entries",
+                ));
             }
-            _ => {
-                write_value(&key, &mut out)?;
-                out.push_str(": ");
-                write_value(&value, &mut out)?;
+            match SPACES.get(..indent) {
+                Some(spaces) => out.push_str(spaces),
+                None => out.extend(std::iter::repeat_n(' ', indent)),
             }
+            // Keys and values are nearly always strings: written as such
+            // without going through the general writer.
+            match (key.as_str(), value.as_str()) {
+                (Some(key), Some(value)) => {
+                    write_json_string(key, out);
+                    out.push_str(": ");
+                    write_json_string(value, out);
+                }
+                _ => {
+                    write_value(&key, out)?;
+                    out.push_str(": ");
+                    write_value(&value, out)?;
+                }
+            }
+            out.push('\n');
         }
-        out.push('\n');
-    }
-    Ok(Value::from(out))
+        Ok(())
+    })
 }
 
 /// Writes `{{ value }}` into the output: a string as it is, anything else as
