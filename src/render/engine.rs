@@ -178,9 +178,26 @@ fn with_buffer(
 /// lines a `for` loop printing `{{ e.key | yaml }}: {{ e.value | yaml }}`
 /// writes, without the loop: a minijinja loop costs as much as a dozen
 /// filter calls, and labels and selectors are written several times in
-/// every manifest.
-fn yaml_mapping_filter(entries: &Value, indent: usize) -> Result<Value, minijinja::Error> {
+/// every manifest. `yaml_mapping(indent, "plain keys")` writes the keys as
+/// they are (`{{ e.key }}`), for keys platgen itself chooses (annotation and
+/// resource names). A positional argument rather than a keyword one: a
+/// keyword argument costs more than the rest of the call.
+fn yaml_mapping_filter(
+    entries: &Value,
+    indent: usize,
+    keys: Option<&str>,
+) -> Result<Value, minijinja::Error> {
     const SPACES: &str = "                                ";
+    let plain_keys = match keys {
+        None => false,
+        Some("plain keys") => true,
+        Some(other) => {
+            return Err(minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                format!("yaml_mapping: unknown key style {other:?} (\"plain keys\" or none)"),
+            ));
+        }
+    };
     with_buffer(|out| {
         out.reserve(entries.len().unwrap_or(0) * (indent + 48));
         for entry in entries.try_iter()? {
@@ -198,6 +215,16 @@ fn yaml_mapping_filter(entries: &Value, indent: usize) -> Result<Value, minijinj
             // Keys and values are nearly always strings: written as such
             // without going through the general writer.
             match (key.as_str(), value.as_str()) {
+                (Some(key), Some(value)) if plain_keys => {
+                    out.push_str(key);
+                    out.push_str(": ");
+                    write_json_string(value, out);
+                }
+                _ if plain_keys => {
+                    use std::fmt::Write as _;
+                    let _ = write!(out, "{key}: ");
+                    write_value(&value, out)?;
+                }
                 (Some(key), Some(value)) => {
                     write_json_string(key, out);
                     out.push_str(": ");
@@ -611,6 +638,16 @@ mod tests {
         assert!(looped.starts_with("    \"app.kubernetes.io/name\": \"api\"\n"));
         assert_eq!(render("{{ none | yaml_mapping(2) }}").unwrap(), "");
         assert!(render("{{ bad | yaml_mapping(2) }}").is_err());
+        let plain = render(
+            "{% for e in entries %}\n    {{ e.key }}: {{ e.value | yaml }}\n{% endfor %}\n",
+        )
+        .unwrap();
+        assert_eq!(
+            render("{{ entries | yaml_mapping(4, \"plain keys\") }}").unwrap(),
+            plain
+        );
+        assert!(plain.starts_with("    app.kubernetes.io/name: \"api\"\n"));
+        assert!(render("{{ entries | yaml_mapping(4, \"plain\") }}").is_err());
     }
 
     #[test]
