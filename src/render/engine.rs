@@ -638,10 +638,9 @@ mod tests {
         assert!(looped.starts_with("    \"app.kubernetes.io/name\": \"api\"\n"));
         assert_eq!(render("{{ none | yaml_mapping(2) }}").unwrap(), "");
         assert!(render("{{ bad | yaml_mapping(2) }}").is_err());
-        let plain = render(
-            "{% for e in entries %}\n    {{ e.key }}: {{ e.value | yaml }}\n{% endfor %}\n",
-        )
-        .unwrap();
+        let plain =
+            render("{% for e in entries %}\n    {{ e.key }}: {{ e.value | yaml }}\n{% endfor %}\n")
+                .unwrap();
         assert_eq!(
             render("{{ entries | yaml_mapping(4, \"plain keys\") }}").unwrap(),
             plain
