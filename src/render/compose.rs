@@ -171,12 +171,7 @@ pub fn comment_text(text: &str) -> String {
 }
 
 pub fn escape(text: &str) -> String {
-    // Most values have no `$`: one search, then one copy.
-    if text.contains('$') {
-        text.replace('$', "$$")
-    } else {
-        text.to_owned()
-    }
+    escape_owned(text.to_owned())
 }
 
 /// Every argument [`escape`]d.
@@ -184,7 +179,8 @@ fn escape_all(argv: Vec<String>) -> Vec<String> {
     argv.into_iter().map(escape_owned).collect()
 }
 
-/// [`escape`], keeping the string when it has nothing to escape.
+/// [`escape`], keeping the string when it has nothing to escape (most
+/// values have no `$`: one search, no copy).
 fn escape_owned(text: String) -> String {
     if text.contains('$') {
         text.replace('$', "$$")
