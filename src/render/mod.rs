@@ -238,8 +238,12 @@ pub fn render_each(
     let header = header(&options.spec_name);
     // The configs under `kubernetes/config/` that are another target's
     // files byte for byte are rendered once and handed on under both
-    // paths; that target then renders only the rest.
-    let copied = options.targets.contains(&Target::Kubernetes);
+    // paths (see [`SHARED`]); that target then renders only the rest.
+    let copied = |path: &str| {
+        SHARED
+            .iter()
+            .any(|c| c.path == path && c.copied(engine, options))
+    };
     for target in Target::ALL {
         if !options.targets.contains(target) {
             continue;
@@ -276,16 +280,15 @@ pub fn render_each(
             }
             Target::Compose => compose::render(platform, engine)?,
             Target::Nginx => nginx::render(platform, engine)?,
-            Target::Prometheus if copied => {
+            Target::Prometheus => {
                 let parts = prometheus::Parts {
-                    alerts_and_datasources: engine.has_overrides(),
-                    alertmanager: false,
+                    alerts_and_datasources: !copied("prometheus/alerts.yml"),
+                    alertmanager: !copied("alertmanager/alertmanager.cfg"),
                 };
                 prometheus::render_parts(platform, engine, nginx::Flavour::Compose, parts)?
             }
-            Target::Prometheus => prometheus::render(platform, engine)?,
             // Every file of the gateway is a copy.
-            Target::Kong if copied => continue,
+            Target::Kong if copied("kong/kong.yml") => continue,
             Target::Kong => kong::render(platform, engine)?,
         };
         for (path, body) in rendered {
@@ -345,6 +348,16 @@ const SHARED: &[SharedConfig] = &[
     },
 ];
 
+impl SharedConfig {
+    /// Whether this render hands the config on as the other target's file
+    /// instead of that target rendering it again.
+    fn copied(&self, engine: &Engine, options: &Options) -> bool {
+        options.targets.contains(&Target::Kubernetes)
+            && options.targets.contains(&self.target)
+            && !(self.builtin_only && engine.has_overrides())
+    }
+}
+
 /// Hands `sink` the copy of `path` (a finished file) that another
 /// selected target writes too, if it is one of [`SHARED`].
 fn deliver_copy(
@@ -354,11 +367,9 @@ fn deliver_copy(
     options: &Options,
     sink: &Sink<'_>,
 ) -> Result<(), RenderError> {
-    let shared = SHARED.iter().find(|c| {
-        c.config == path
-            && options.targets.contains(&c.target)
-            && !(c.builtin_only && engine.has_overrides())
-    });
+    let shared = SHARED
+        .iter()
+        .find(|c| c.config == path && c.copied(engine, options));
     match shared.map(|c| {
         sink(OutFile {
             path: c.path.to_owned(),
