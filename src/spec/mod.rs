@@ -260,8 +260,12 @@ fn parse_with(source: &SourceFile, committed: Option<&Committed>) -> Parsed {
     // `x-` keys are the user's (anchors to merge from): the schema admits
     // them, and the typed spec never sees them.
     let mut typed_tree = tree;
-    if let yaml::Value::Map(entries) = &mut typed_tree.value {
-        entries.retain(|(k, _)| !k.text.starts_with("x-"));
+    if let yaml::Value::Map(entries) = &mut typed_tree.value
+        && entries.iter().any(|(k, _)| k.text.starts_with("x-"))
+    {
+        let mut kept = std::mem::take(entries).into_vec();
+        kept.retain(|(k, _)| !k.text.starts_with("x-"));
+        *entries = kept.into_boxed_slice();
     }
     // The typed pass takes the tree apart as it reads it: a large spec's
     // tree and typed spec are not held whole at once.

@@ -95,7 +95,7 @@ pub fn validate(source: &SourceFile, tree: &Node, schema: &Compiled) -> Vec<Diag
         tree,
         schema.root,
         &Path::Root,
-        Span::new(tree.span.start, tree.span.start),
+        Span::new(tree.span().start, tree.span().start),
     );
     v.out
 }
@@ -166,7 +166,7 @@ fn too_little_indented(found: &mut [Diagnostic], name: &str, previous: Option<&N
     });
     if let Some(entry) = previous {
         first.secondary.push(crate::diag::Label {
-            span: entry.span,
+            span: entry.span(),
             message: "the entry it probably belongs to".to_owned(),
         });
     }
@@ -237,19 +237,19 @@ impl<'a> Validator<'a> {
             join_or(&phrases),
             Self::describe(node)
         );
-        let mut d = Diagnostic::new(&wrong_type::RULE, node.span, message)
+        let mut d = Diagnostic::new(&wrong_type::RULE, node.span(), message)
             .with_label(format!("expected {}", join_or(&phrases)));
         if expected == ["string"]
             && matches!(node.value, Value::Int(_) | Value::Float(_) | Value::Bool(_))
         {
             d = d.with_help(format!(
                 "quote it to make it a string: \"{}\"",
-                self.source.slice(node.span)
+                self.source.slice(node.span())
             ));
         } else if expected == ["array"] && matches!(node.value, Value::Str | Value::Int(_)) {
             d = d.with_help(format!(
                 "write a list: `[{}]`",
-                self.source.slice(node.span)
+                self.source.slice(node.span())
             ));
         } else if node.value == Value::Null
             && expected.contains(&"string")
@@ -283,7 +283,7 @@ impl<'a> Validator<'a> {
         match &node.value {
             Value::Map(entries) => self.check_object(node, entries, schema, path, owner),
             Value::Seq(items) => self.check_array(node, items, schema, path),
-            Value::Int(i) => self.check_integer(node, *i, schema, path),
+            Value::Int(i) => self.check_integer(node, i.get(), schema, path),
             _ => {}
         }
     }
@@ -354,7 +354,7 @@ impl<'a> Validator<'a> {
         let list = allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>();
         let mut d = Diagnostic::new(
             &invalid_value::RULE,
-            node.span,
+            node.span(),
             format!(
                 "invalid value {s:?} for {}: expected {}",
                 path.subject(),
@@ -374,7 +374,7 @@ impl<'a> Validator<'a> {
             self.out.push(
                 Diagnostic::new(
                     &wrong_type::RULE,
-                    key.span,
+                    key.span(),
                     format!(
                         "a mapping key {} must be text, not a collection",
                         path.place()
@@ -426,7 +426,7 @@ impl<'a> Validator<'a> {
                 self.out.push(
                     Diagnostic::new(
                         &duplicate_key::RULE,
-                        key.span,
+                        key.span(),
                         format!("duplicate key `{name}` {}", path.place()),
                     )
                     .with_label("defined again here")
@@ -436,16 +436,16 @@ impl<'a> Validator<'a> {
                 continue;
             }
             if many {
-                seen_many.insert(name, key.span);
+                seen_many.insert(name, key.span());
             } else {
-                seen_few.push((name, key.span));
+                seen_few.push((name, key.span()));
             }
             let here = Path::Key(path, name);
             if let Some(prop) = properties.and_then(|p| p.iter().find(|(k, _)| k == name)) {
-                self.check(value, prop.1, &here, key.span);
+                self.check(value, prop.1, &here, key.span());
             } else if let Some(Additional::Schema(extra)) = schema.additional {
                 let before = self.out.len();
-                self.check(value, extra, &here, key.span);
+                self.check(value, extra, &here, key.span());
                 // A real entry named like a key (a service `gateway`) has
                 // keys of an entry itself.
                 let entry_like = matches!(&value.value, Value::Map(inner)
@@ -461,7 +461,7 @@ impl<'a> Validator<'a> {
                     .unwrap_or_default();
                 let mut d = Diagnostic::new(
                     &unknown_key::RULE,
-                    key.span,
+                    key.span(),
                     format!("unknown key `{name}` {}", path.place()),
                 )
                 .with_label("unknown key");
@@ -487,7 +487,7 @@ impl<'a> Validator<'a> {
             // A misspelt required key is one mistake, reported once (as unknown).
             if !present && !misspelt.iter().any(|m| *m == r.as_ref()) {
                 let span = if owner == Span::default() {
-                    Span::new(node.span.start, node.span.start)
+                    Span::new(node.span().start, node.span().start)
                 } else {
                     owner
                 };
@@ -517,7 +517,7 @@ impl<'a> Validator<'a> {
             self.out.push(
                 Diagnostic::new(
                     &invalid_value::RULE,
-                    node.span,
+                    node.span(),
                     format!(
                         "{} must have {expected}, found {}",
                         path.subject(),
@@ -530,7 +530,7 @@ impl<'a> Validator<'a> {
         for (i, item) in items.iter().enumerate() {
             let item_schema = schema.prefix_items.get(i).copied().or(schema.items);
             if let Some(s) = item_schema {
-                self.check(item, s, &Path::Index(path, i), item.span);
+                self.check(item, s, &Path::Index(path, i), item.span());
             }
         }
     }
@@ -541,7 +541,7 @@ impl<'a> Validator<'a> {
             self.out.push(
                 Diagnostic::new(
                     &invalid_value::RULE,
-                    node.span,
+                    node.span(),
                     format!(
                         "{value} is out of range for {}: expected {low} to {high}",
                         path.subject()

@@ -145,27 +145,106 @@ impl<T: schemars::JsonSchema> schemars::JsonSchema for Spanned<T> {
 
 /// A YAML value as the schema pass sees it. A scalar's text is in its
 /// [`Node`]; the variant says how YAML 1.2 reads it.
+///
+/// A large spec's tree is the peak of its memory, so a node is kept small
+/// (56 bytes, where 80 were): collections are boxed slices, an integer
+/// beyond 64 bits is boxed, and the span is held in 32-bit offsets.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value<'a> {
     Null,
     Bool(bool),
-    Int(i128),
+    Int(Integer),
     Float(f64),
     Str,
-    Seq(Vec<Node<'a>>),
+    Seq(Box<[Node<'a>]>),
     /// Entries in document order; duplicate keys are kept.
-    Map(Vec<(Node<'a>, Node<'a>)>),
+    Map(Box<[(Node<'a>, Node<'a>)]>),
+}
+
+/// An integer of up to 128 bits, as YAML reads it: one that fits 64 bits
+/// (all but a rare few) is held inline, a larger one in a box.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Integer(IntegerRepr);
+
+#[derive(Clone, PartialEq, Eq)]
+enum IntegerRepr {
+    Small(i64),
+    Big(Box<i128>),
+}
+
+impl Integer {
+    pub fn new(i: i128) -> Self {
+        Self(match i64::try_from(i) {
+            Ok(small) => IntegerRepr::Small(small),
+            Err(_) => IntegerRepr::Big(Box::new(i)),
+        })
+    }
+
+    pub fn get(&self) -> i128 {
+        match &self.0 {
+            IntegerRepr::Small(i) => i128::from(*i),
+            IntegerRepr::Big(i) => **i,
+        }
+    }
+}
+
+impl fmt::Debug for Integer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.get(), f)
+    }
+}
+
+impl fmt::Display for Integer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.get(), f)
+    }
 }
 
 /// A YAML node: a value and where it stands. For a mapping or a sequence the
 /// span is where the collection starts.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Node<'a> {
     pub value: Value<'a>,
     /// A scalar's text, as YAML reads it (quotes and escapes resolved);
     /// empty for a collection.
     pub text: Cow<'a, str>,
-    pub span: Span,
+    /// The span's offsets: a text the limits admit is far below 4 GiB.
+    start: u32,
+    end: u32,
+}
+
+const _: () = assert!(std::mem::size_of::<Node>() == 56);
+const _: () = assert!(LIMITS.max_input_bytes <= u32::MAX as usize);
+
+/// An offset as a node holds it; one past 4 GiB (only under limits other
+/// than platgen's) stands at 4 GiB.
+fn offset(at: usize) -> u32 {
+    u32::try_from(at).unwrap_or(u32::MAX)
+}
+
+impl<'a> Node<'a> {
+    pub fn new(value: Value<'a>, text: Cow<'a, str>, span: Span) -> Self {
+        Self {
+            value,
+            text,
+            start: offset(span.start),
+            end: offset(span.end),
+        }
+    }
+
+    pub fn span(&self) -> Span {
+        Span::new(self.start as usize, self.end as usize)
+    }
+}
+
+impl fmt::Debug for Node<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Node")
+            .field("value", &self.value)
+            .field("text", &self.text)
+            .field("span", &self.span())
+            .finish()
+    }
 }
 
 impl Value<'_> {
@@ -211,11 +290,7 @@ impl Node<'_> {
             ),
             scalar => scalar.clone(),
         };
-        Node {
-            value,
-            text: self.text.clone(),
-            span,
-        }
+        Node::new(value, self.text.clone(), span)
     }
 }
 
@@ -281,7 +356,7 @@ fn nesting_message(limits: Limits) -> String {
 
 /// YAML 1.2 core schema: an integer, decimal (no leading zeros), `0o` octal
 /// or `0x` hexadecimal.
-fn parse_int(t: &str) -> Option<i128> {
+fn parse_int(t: &str) -> Option<Integer> {
     let (negative, rest) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
         Some(b'+') => (false, &t[1..]),
@@ -301,7 +376,7 @@ fn parse_int(t: &str) -> Option<i128> {
         return None;
     }
     let magnitude = i128::from_str_radix(digits, radix).ok()?;
-    Some(if negative { -magnitude } else { magnitude })
+    Some(Integer::new(if negative { -magnitude } else { magnitude }))
 }
 
 /// YAML 1.2 core schema: `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`,
@@ -445,7 +520,7 @@ fn merge<'a>(entries: Vec<(Node<'a>, Node<'a>)>) -> Vec<(Node<'a>, Node<'a>)> {
         }
         let sources = match value.value {
             Value::Map(_) => vec![value],
-            Value::Seq(items) => items,
+            Value::Seq(items) => items.into_vec(),
             _ => {
                 out.push((key, value));
                 continue;
@@ -455,7 +530,7 @@ fn merge<'a>(entries: Vec<(Node<'a>, Node<'a>)>) -> Vec<(Node<'a>, Node<'a>)> {
             let Value::Map(from) = source.value else {
                 continue;
             };
-            for (k, v) in from {
+            for (k, v) in from.into_vec() {
                 if !own.contains(&k.text) && !merged.contains(&k.text) {
                     merged.push(k.text.clone());
                     out.push((k, v));
@@ -538,13 +613,13 @@ impl<'a> Builder<'a> {
                 span,
                 anchor,
             }) => (
-                Node {
-                    // Growth leaves up to half of a vector unused; a large
-                    // spec's tree is the peak of its memory.
-                    value: Value::Seq(shrunk(items)),
-                    text: Cow::Borrowed(""),
+                // Growth leaves up to half of a vector unused; a large
+                // spec's tree is the peak of its memory.
+                Node::new(
+                    Value::Seq(items.into_boxed_slice()),
+                    Cow::Borrowed(""),
                     span,
-                },
+                ),
                 anchor,
             ),
             Some(Frame::Map {
@@ -556,22 +631,15 @@ impl<'a> Builder<'a> {
                 let mut entries = entries;
                 if let Some(k) = key {
                     // A key without a value (the parser emits one; this is a guard).
-                    let at = k.span;
-                    entries.push((
-                        k,
-                        Node {
-                            value: Value::Null,
-                            text: Cow::Borrowed(""),
-                            span: at,
-                        },
-                    ));
+                    let at = k.span();
+                    entries.push((k, Node::new(Value::Null, Cow::Borrowed(""), at)));
                 }
                 (
-                    Node {
-                        value: Value::Map(shrunk(merge(entries))),
-                        text: Cow::Borrowed(""),
+                    Node::new(
+                        Value::Map(merge(entries).into_boxed_slice()),
+                        Cow::Borrowed(""),
                         span,
-                    },
+                    ),
                     anchor,
                 )
             }
@@ -593,7 +661,7 @@ impl<'a> Builder<'a> {
         };
         self.alias_values = self.alias_values.saturating_add(*count);
         if self.alias_values > self.alias_budget {
-            let defined = node.span;
+            let defined = node.span();
             return Err(self.limit(
                 format!(
                     "aliases expand the document by more than {} values (an alias bomb?)",
@@ -611,11 +679,6 @@ impl<'a> Builder<'a> {
         self.place(copy);
         Ok(())
     }
-}
-
-fn shrunk<T>(mut v: Vec<T>) -> Vec<T> {
-    v.shrink_to_fit();
-    v
 }
 
 /// `1234567` as `1,234,567`.
@@ -718,11 +781,7 @@ fn parse_events(source: &SourceFile, limits: Limits) -> Result<Node<'_>, YamlPro
                         kind: YamlProblemKind::Syntax,
                         help: None,
                     })?;
-                let node = Node {
-                    value: resolved,
-                    text: value,
-                    span,
-                };
+                let node = Node::new(resolved, value, span);
                 b.anchor(anchor, &node);
                 b.place(node);
             }
@@ -748,11 +807,8 @@ fn parse_events(source: &SourceFile, limits: Limits) -> Result<Node<'_>, YamlPro
             _ => {}
         }
     }
-    Ok(b.root.unwrap_or(Node {
-        value: Value::Null,
-        text: Cow::Borrowed(""),
-        span: Span::default(),
-    }))
+    Ok(b.root
+        .unwrap_or_else(|| Node::new(Value::Null, Cow::Borrowed(""), Span::default())))
 }
 
 /// A value of the tree that does not fit the type asked for.
@@ -797,7 +853,7 @@ impl TreeDeserializer<'_> {
     fn wrong(&self, expected: &str) -> ShapeError {
         ShapeError {
             message: format!("expected {expected}, found {}", self.0.value.type_name()),
-            span: Some(self.0.span),
+            span: Some(self.0.span()),
         }
     }
 }
@@ -825,7 +881,7 @@ impl<'de> SeqAccess<'de> for SeqReader<'_> {
     ) -> Result<Option<T::Value>, ShapeError> {
         match self.items.next() {
             Some(node) => {
-                let span = node.span;
+                let span = node.span();
                 seed.deserialize(TreeDeserializer(node))
                     .map(Some)
                     .map_err(|e| e.at(span))
@@ -913,7 +969,7 @@ impl<'de> MapAccess<'de> for MapReader<'_> {
                 continue;
             }
             self.value = Some(value);
-            let span = key.span;
+            let span = key.span();
             return seed
                 .deserialize(TreeDeserializer(key))
                 .map(Some)
@@ -929,7 +985,7 @@ impl<'de> MapAccess<'de> for MapReader<'_> {
             .value
             .take()
             .ok_or_else(|| de::Error::custom("a value without a key"))?;
-        let span = node.span;
+        let span = node.span();
         seed.deserialize(TreeDeserializer(node))
             .map_err(|e| e.at(span))
     }
@@ -950,7 +1006,7 @@ impl<'de, 'a> EnumAccess<'de> for EnumReader<'a> {
         self,
         seed: V,
     ) -> Result<(V::Value, VariantReader<'a>), ShapeError> {
-        let variant_span = self.variant.span;
+        let variant_span = self.variant.span();
         let variant_type = self.variant.value.type_name();
         let v = seed.deserialize(TreeDeserializer(self.variant))?;
         Ok((
@@ -1028,16 +1084,14 @@ impl<'de> Deserializer<'de> for TreeDeserializer<'_> {
         match node.value {
             Value::Null => visitor.visit_unit(),
             Value::Bool(b) => visitor.visit_bool(b),
-            Value::Int(i) => match i64::try_from(i) {
-                Ok(i) => visitor.visit_i64(i),
-                Err(_) => visitor.visit_i128(i),
-            },
+            Value::Int(Integer(IntegerRepr::Small(i))) => visitor.visit_i64(i),
+            Value::Int(Integer(IntegerRepr::Big(i))) => visitor.visit_i128(*i),
             Value::Float(f) => visitor.visit_f64(f),
             Value::Str => visit_text(node.text, visitor),
             Value::Seq(items) => visitor.visit_seq(SeqReader {
-                items: items.into_iter(),
+                items: items.into_vec().into_iter(),
             }),
-            Value::Map(entries) => visitor.visit_map(MapReader::new(entries)),
+            Value::Map(entries) => visitor.visit_map(MapReader::new(entries.into_vec())),
         }
     }
 
@@ -1071,7 +1125,7 @@ impl<'de> Deserializer<'de> for TreeDeserializer<'_> {
         visitor: V,
     ) -> Result<V::Value, ShapeError> {
         if name == SPANNED {
-            NEXT_SPAN.with(|s| s.set(Some(self.0.span)));
+            NEXT_SPAN.with(|s| s.set(Some(self.0.span())));
         }
         visitor.visit_newtype_struct(self)
     }
@@ -1084,7 +1138,7 @@ impl<'de> Deserializer<'de> for TreeDeserializer<'_> {
     ) -> Result<V::Value, ShapeError> {
         match self.0.value {
             Value::Map(entries) if entries.len() == 1 => {
-                let mut entries = entries.into_iter();
+                let mut entries = entries.into_vec().into_iter();
                 match entries.next() {
                     Some((variant, value)) => visitor.visit_enum(EnumReader {
                         variant,
@@ -1095,7 +1149,7 @@ impl<'de> Deserializer<'de> for TreeDeserializer<'_> {
             }
             Value::Seq(_) | Value::Map(_) => Err(ShapeError {
                 message: format!("expected a name, found {}", self.0.value.type_name()),
-                span: Some(self.0.span),
+                span: Some(self.0.span()),
             }),
             _ => visitor.visit_enum(EnumReader {
                 variant: self.0,
@@ -1118,7 +1172,7 @@ impl<'de> Deserializer<'de> for TreeDeserializer<'_> {
 /// tree the schema accepted, so a failure here means the schema and the
 /// types disagree.
 pub fn from_tree<T: DeserializeOwned>(source: &SourceFile, tree: Node) -> Result<T, YamlProblem> {
-    let span = tree.span;
+    let span = tree.span();
     T::deserialize(TreeDeserializer(tree)).map_err(|e| YamlProblem {
         message: e.message,
         span: source.clamp_span(e.span.unwrap_or(span)),
@@ -1209,8 +1263,8 @@ mod tests {
             panic!("not a map")
         };
         assert_eq!(entries.len(), 2);
-        assert_eq!(entries[0].0.span, Span::new(0, 1));
-        assert_eq!(entries[1].0.span, Span::new(5, 6));
+        assert_eq!(entries[0].0.span(), Span::new(0, 1));
+        assert_eq!(entries[1].0.span(), Span::new(5, 6));
     }
 
     #[test]
@@ -1299,7 +1353,7 @@ mod tests {
             panic!()
         };
         let used = text.find("*x").unwrap();
-        assert_eq!(top[1].1.span, Span::new(used, used + 2));
+        assert_eq!(top[1].1.span(), Span::new(used, used + 2));
         let Value::Seq(items) = &top[1].1.value else {
             panic!()
         };

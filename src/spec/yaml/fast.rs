@@ -49,11 +49,7 @@ pub(super) fn parse(text: &str, max_depth: usize) -> Option<Node<'_>> {
     };
     let root = match r.peek_line() {
         Some(line) => r.block_node(line.first, line.indent, 0)?,
-        None => Node {
-            value: Value::Null,
-            text: Cow::Borrowed(""),
-            span: Span::default(),
-        },
+        None => Node::new(Value::Null, Cow::Borrowed(""), Span::default()),
     };
     if r.peek_line().is_some() || r.marker {
         return None;
@@ -291,7 +287,7 @@ impl<'a> Reader<'a> {
         let mut key = key;
         loop {
             let (name, after) = key;
-            let value = self.map_value(name.span.end, after, indent, depth)?;
+            let value = self.map_value(name.span().end, after, indent, depth)?;
             self.entries.push((name, value));
             match self.peek_line() {
                 Some(line) if line.indent == indent => key = self.key(line.first)??,
@@ -299,11 +295,11 @@ impl<'a> Reader<'a> {
                 _ => break,
             }
         }
-        Some(Node {
-            value: Value::Map(self.entries.drain(base..).collect()),
-            text: Cow::Borrowed(""),
-            span: Span::new(first, first),
-        })
+        Some(Node::new(
+            Value::Map(self.entries.drain(base..).collect()),
+            Cow::Borrowed(""),
+            Span::new(first, first),
+        ))
     }
 
     /// The value after a key that ends at `key_end`, whose `:` is just
@@ -384,11 +380,11 @@ impl<'a> Reader<'a> {
                 _ => break,
             }
         }
-        Some(Node {
-            value: Value::Seq(self.items.drain(base..).collect()),
-            text: Cow::Borrowed(""),
+        Some(Node::new(
+            Value::Seq(self.items.drain(base..).collect()),
+            Cow::Borrowed(""),
             span,
-        })
+        ))
     }
 
     /// A folded or literal block scalar whose header is at `at`, belonging
@@ -452,11 +448,11 @@ impl<'a> Reader<'a> {
             text.push('\n');
         }
         self.pos = resume;
-        Some(Node {
-            value: Value::Str,
-            text: Cow::Owned(text),
-            span: Span::new(first, end),
-        })
+        Some(Node::new(
+            Value::Str,
+            Cow::Owned(text),
+            Span::new(first, end),
+        ))
     }
 
     /// A flow sequence or mapping that opens at `at` and closes on its
@@ -505,11 +501,7 @@ impl<'a> Reader<'a> {
             Value::Map(self.entries.drain(entries..).collect())
         };
         Some((
-            Node {
-                value,
-                text: Cow::Borrowed(""),
-                span: Span::new(at, at + 1),
-            },
+            Node::new(value, Cow::Borrowed(""), Span::new(at, at + 1)),
             i + 1,
         ))
     }
@@ -535,11 +527,7 @@ impl<'a> Reader<'a> {
 
     fn plain_node(&self, at: usize, end: usize) -> Node<'a> {
         let text = &self.text[at..end];
-        Node {
-            value: resolve_plain(text),
-            text: Cow::Borrowed(text),
-            span: Span::new(at, end),
-        }
+        Node::new(resolve_plain(text), Cow::Borrowed(text), Span::new(at, end))
     }
 
     /// Where a plain scalar starting at `at` ends (trailing spaces left
@@ -623,14 +611,7 @@ impl<'a> Reader<'a> {
             }
             None => Cow::Borrowed(&self.text[at + 1..i]),
         };
-        Some((
-            Node {
-                value: Value::Str,
-                text,
-                span: Span::new(at, i + 1),
-            },
-            i + 1,
-        ))
+        Some((Node::new(Value::Str, text, Span::new(at, i + 1)), i + 1))
     }
 
     /// The escape whose letter is at `i`, pushed onto `out`; the position
@@ -676,11 +657,7 @@ impl<'a> Reader<'a> {
 }
 
 fn null_at(at: usize) -> Node<'static> {
-    Node {
-        value: Value::Null,
-        text: Cow::Borrowed("~"),
-        span: Span::new(at, at),
-    }
+    Node::new(Value::Null, Cow::Borrowed("~"), Span::new(at, at))
 }
 
 #[cfg(test)]
