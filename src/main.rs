@@ -254,7 +254,7 @@ fn run_check(args: &CheckArgs, v: Verbosity) -> Result<ExitCode> {
             Ok((name, bytes)) => {
                 let started = Instant::now();
                 let checked =
-                    match check::check_bytes_in(&name, &bytes, environments(args.env.as_deref())) {
+                    match check::check_bytes_in(&name, bytes, environments(args.env.as_deref())) {
                         Ok(checked) => checked,
                         Err(unknown) => {
                             eprintln!("platgen: error: {name}: {unknown}");
@@ -334,7 +334,7 @@ fn spec_name(name: &str) -> String {
 fn validated(arg: &SpecArg, v: Verbosity) -> Result<Result<(String, Platform), ExitCode>> {
     let path = arg.spec.as_path();
     let (name, bytes) = read_spec(path)?;
-    let (source, outcome) = checked_in(&name, &bytes, arg.env.as_deref())?;
+    let (source, outcome) = checked_in(&name, bytes, arg.env.as_deref())?;
     if outcome.has_errors() {
         let shown: Vec<diag::Diagnostic> = outcome
             .diagnostics
@@ -378,7 +378,7 @@ fn environments(env: Option<&str>) -> check::Environments<'_> {
 /// Checks a spec for a command that uses one platform: the platform itself,
 /// or with `--env NAME` the platform and that environment, whose platform
 /// it builds. An environment the spec does not define is a usage error.
-fn checked_in(name: &str, bytes: &[u8], env: Option<&str>) -> Result<(SourceFile, Outcome)> {
+fn checked_in(name: &str, bytes: Vec<u8>, env: Option<&str>) -> Result<(SourceFile, Outcome)> {
     let which = env.map_or(check::Environments::None, check::Environments::Only);
     check::check_bytes_in(name, bytes, which)
         .map_err(|unknown| anyhow::anyhow!("{name}: {unknown}"))
@@ -415,8 +415,8 @@ fn run_render(args: &RenderArgs, v: Verbosity) -> Result<ExitCode> {
     if let Some(code) = cache.as_ref().and_then(|c| cached(args, c, v)) {
         return Ok(code);
     }
-    let (source, outcome) = checked_in(&name, &bytes, args.spec.env.as_deref())?;
-    drop(bytes); // the source holds the text; a large spec need not be kept twice
+    // The bytes become the source's text: a large spec is not held twice.
+    let (source, outcome) = checked_in(&name, bytes, args.spec.env.as_deref())?;
     // Only a spec without diagnostics is remembered: a cached render
     // shows none.
     let cache = cache.filter(|_| outcome.diagnostics.is_empty());

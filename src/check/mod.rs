@@ -390,16 +390,18 @@ fn check_environments(
 /// Checks raw bytes (a file as read from disk), reporting text that is not
 /// UTF-8 as a located problem.
 pub fn check_bytes(name: &str, bytes: &[u8]) -> (SourceFile, Outcome) {
-    match check_bytes_in(name, bytes, Environments::All) {
+    match check_bytes_in(name, bytes.to_vec(), Environments::All) {
         Ok(checked) => checked,
         Err(_) => unreachable!("checking every environment names none"),
     }
 }
 
-/// [`check_bytes`] with the environments `which` covers.
+/// [`check_bytes`] with the environments `which` covers. The bytes become
+/// the source's text, so that a large spec is not held twice while it is
+/// checked.
 pub fn check_bytes_in(
     name: &str,
-    bytes: &[u8],
+    bytes: Vec<u8>,
     which: Environments,
 ) -> Result<(SourceFile, Outcome), environment::UnknownEnvironment> {
     let (source, not_utf8) = spec::source_from_bytes(name, bytes);

@@ -78,16 +78,23 @@ fn generated_schema() -> &'static SchemaPair {
 }
 
 /// Reads raw bytes as a spec source. Bytes that are not UTF-8 are replaced
-/// for display, and reported at the first bad byte.
-pub fn source_from_bytes(name: &str, bytes: &[u8]) -> (SourceFile, Option<Diagnostic>) {
+/// for display, and reported at the first bad byte. UTF-8 bytes become the
+/// text itself, not a copy: a large spec is not held twice.
+pub fn source_from_bytes(name: &str, mut bytes: Vec<u8>) -> (SourceFile, Option<Diagnostic>) {
     // A byte-order mark is not part of the text: without it, columns on the
     // first line count from the first real character.
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(text) => (SourceFile::new(name, text), None),
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    match String::from_utf8(bytes) {
+        Ok(mut text) => {
+            text.shrink_to_fit();
+            (SourceFile::new(name, text), None)
+        }
         Err(e) => {
-            let at = e.valid_up_to();
-            let source = SourceFile::new(name, String::from_utf8_lossy(bytes));
+            let at = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let source = SourceFile::new(name, String::from_utf8_lossy(&bytes));
             let d = Diagnostic::new(
                 &rules::yaml_syntax::RULE,
                 Span::new(at, at),
