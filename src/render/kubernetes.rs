@@ -1110,13 +1110,20 @@ pub fn pod_security_level(platform: &Platform) -> &'static str {
     }
 }
 
+/// Renders one service's manifest and hands it to `put`.
+pub type PerService<'a> = dyn Fn(&Service) -> Result<(), RenderError> + Sync + 'a;
+
 /// Renders the namespace, one manifest per service, the generated configs
 /// and the kustomization, handing each file to `put` as it is finished
-/// (`(path, body)`, from any thread).
+/// (`(path, body)`, from any thread). The per-service manifests, which are
+/// independent work, are made by `spread`: given the function that renders
+/// one service's and hands it on, it calls it once for each service of the
+/// platform, in any order and on any threads, and returns the first error.
 pub fn render_each(
     platform: &Platform,
     engine: &Engine,
     put: &(dyn Fn(String, String) -> Result<(), RenderError> + Sync),
+    spread: impl FnOnce(&PerService<'_>) -> Result<(), RenderError>,
 ) -> Result<(), RenderError> {
     let mounts = wiring::mounts(platform);
     let all_edges = traffic::edges(platform);
@@ -1162,9 +1169,7 @@ pub fn render_each(
     for (path, body) in files {
         put(path, body)?;
     }
-    // One manifest per service: independent work, spread over the cores,
-    // each file handed on as soon as it is made.
-    super::parallel_try_each(&platform.services, |s| {
+    spread(&|s| {
         let w = workload(platform, &mounts, &configs, &edges, s);
         let body = engine.render("kubernetes/service.yaml.j2", &w)?;
         put(format!("kubernetes/{}.yaml", s.name), body)

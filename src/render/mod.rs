@@ -130,29 +130,26 @@ impl From<TemplateError> for RenderError {
     }
 }
 
-/// Fewer items than this per thread are not worth a thread.
-const MIN_PER_THREAD: usize = 8;
-
-/// `items.iter().try_for_each(f)`, on as many threads as the process may
-/// use cores (its CPU affinity: `taskset -c 0` makes it one), this one
-/// among them. Each thread takes the next item not yet taken, so that a
-/// thread that drew cheap items takes more of them: split into a run of
-/// consecutive items each, a 1,000-service render kept one thread busy
-/// 24% longer than the other (its runs held the costlier services). The
-/// error returned is that of the first failing item, as on one thread:
-/// items are taken in order, and no thread takes an item after one that
-/// has failed.
-pub(crate) fn parallel_try_each<T: Sync, E: Send>(
+/// `(side(), items.iter().try_for_each(f))`, on as many threads as the
+/// process may use cores (its CPU affinity: `taskset -c 0` makes it one).
+/// The calling thread runs `side` first and then joins the others on the
+/// items; the other threads start on the items at once. Each thread takes
+/// the next item not yet taken, so that a thread that drew cheap items
+/// takes more of them: split into a run of consecutive items each, a
+/// 1,000-service render kept one thread busy 24% longer than the other
+/// (its runs held the costlier services). The error returned is that of
+/// the first failing item, as on one thread: items are taken in order, and
+/// no thread takes an item after one that has failed.
+pub(crate) fn parallel_beside<T: Sync, E: Send, R>(
     items: &[T],
     f: impl Fn(&T) -> Result<(), E> + Sync,
-) -> Result<(), E> {
+    side: impl FnOnce() -> R,
+) -> (R, Result<(), E>) {
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(items.len() / MIN_PER_THREAD)
-        .max(1);
-    if threads == 1 {
-        return items.iter().try_for_each(f);
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    if threads == 1 || items.is_empty() {
+        let r = side();
+        return (r, items.iter().try_for_each(f));
     }
     let next = AtomicUsize::new(0);
     let first_failed = AtomicUsize::new(usize::MAX);
@@ -169,8 +166,11 @@ pub(crate) fn parallel_try_each<T: Sync, E: Send>(
             }
         }
     };
-    let failed = std::thread::scope(|scope| {
-        let others: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+    let (r, failed) = std::thread::scope(|scope| {
+        let others: Vec<_> = (1..threads.min(items.len()))
+            .map(|_| scope.spawn(work))
+            .collect();
+        let r = side();
         let mut failed = vec![work()];
         for other in others {
             failed.push(
@@ -179,12 +179,10 @@ pub(crate) fn parallel_try_each<T: Sync, E: Send>(
                     .unwrap_or_else(|e| std::panic::resume_unwind(e)),
             );
         }
-        failed
+        (r, failed)
     });
-    match failed.into_iter().flatten().min_by_key(|(i, _)| *i) {
-        Some((_, e)) => Err(e),
-        None => Ok(()),
-    }
+    let first = failed.into_iter().flatten().min_by_key(|(i, _)| *i);
+    (r, first.map_or(Ok(()), |(_, e)| Err(e)))
 }
 
 /// The comment every generated file starts with.
@@ -244,58 +242,79 @@ pub fn render_each(
             .iter()
             .any(|c| c.path == path && c.copied(engine, options))
     };
-    for target in Target::ALL {
-        if !options.targets.contains(target) {
-            continue;
+    let deliver = |target: Target, path: String, body: String| -> Result<(), RenderError> {
+        let contents = finish(&header, body);
+        let yaml = std::path::Path::new(&path)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+            || path.ends_with(alertmanager::FILE_NAME);
+        if yaml && read_back {
+            crate::spec::yaml::check_generated(&contents).map_err(|(line, message)| {
+                RenderError::InvalidYaml {
+                    path: path.clone(),
+                    line,
+                    message,
+                }
+            })?;
         }
-        let deliver = |path: String, body: String| -> Result<(), RenderError> {
-            let contents = finish(&header, body);
-            let yaml = std::path::Path::new(&path)
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
-                || path.ends_with(alertmanager::FILE_NAME);
-            if yaml && read_back {
-                crate::spec::yaml::check_generated(&contents).map_err(|(line, message)| {
-                    RenderError::InvalidYaml {
-                        path: path.clone(),
-                        line,
-                        message,
-                    }
-                })?;
-            }
-            deliver_copy(&path, &contents, engine, options, sink)?;
-            match sink(OutFile {
-                path,
-                contents,
-                target: *target,
-            }) {
-                ControlFlow::Continue(()) => Ok(()),
-                ControlFlow::Break(()) => Err(RenderError::Stopped),
-            }
-        };
-        let rendered = match target {
-            Target::Kubernetes => {
-                kubernetes::render_each(platform, engine, &deliver)?;
+        deliver_copy(&path, &contents, engine, options, sink)?;
+        match sink(OutFile {
+            path,
+            contents,
+            target,
+        }) {
+            ControlFlow::Continue(()) => Ok(()),
+            ControlFlow::Break(()) => Err(RenderError::Stopped),
+        }
+    };
+    // Every selected target but Kubernetes, in order, up to the first
+    // failure and the target it failed in.
+    let others = || -> Result<(), (Target, RenderError)> {
+        for &target in Target::ALL {
+            if !options.targets.contains(&target) {
                 continue;
             }
-            Target::Compose => compose::render(platform, engine)?,
-            Target::Nginx => nginx::render(platform, engine)?,
-            Target::Prometheus => {
-                let parts = prometheus::Parts {
-                    alerts_and_datasources: !copied("prometheus/alerts.yml"),
-                    alertmanager: !copied("alertmanager/alertmanager.cfg"),
-                };
-                prometheus::render_parts(platform, engine, nginx::Flavour::Compose, parts)?
+            let rendered = match target {
+                Target::Kubernetes => continue,
+                Target::Compose => compose::render(platform, engine),
+                Target::Nginx => nginx::render(platform, engine),
+                Target::Prometheus => {
+                    let parts = prometheus::Parts {
+                        alerts_and_datasources: !copied("prometheus/alerts.yml"),
+                        alertmanager: !copied("alertmanager/alertmanager.cfg"),
+                    };
+                    prometheus::render_parts(platform, engine, nginx::Flavour::Compose, parts)
+                }
+                // Every file of the gateway is a copy.
+                Target::Kong if copied("kong/kong.yml") => continue,
+                Target::Kong => kong::render(platform, engine),
+            };
+            for (path, body) in rendered.map_err(|e| (target, e.into()))? {
+                deliver(target, path, body).map_err(|e| (target, e))?;
             }
-            // Every file of the gateway is a copy.
-            Target::Kong if copied("kong/kong.yml") => continue,
-            Target::Kong => kong::render(platform, engine)?,
-        };
-        for (path, body) in rendered {
-            deliver(path, body)?;
         }
+        Ok(())
+    };
+    // The per-service manifests are most of the work and independent of
+    // each other: other threads start on them at once while this one
+    // renders the other targets (the thread that holds the memory the
+    // checks freed, which compose's large file then reuses), then joins
+    // them. The first failure, in target order, is the one returned.
+    let mut beside = None;
+    let kubernetes = if options.targets.contains(&Target::Kubernetes) {
+        let put = |path: String, body: String| deliver(Target::Kubernetes, path, body);
+        kubernetes::render_each(platform, engine, &put, |per_service| {
+            let (others, manifests) = parallel_beside(&platform.services, per_service, others);
+            beside = Some(others);
+            manifests
+        })
+    } else {
+        Ok(())
+    };
+    match (beside.unwrap_or_else(others), kubernetes) {
+        (Err((Target::Compose, e)), _) | (_, Err(e)) | (Err((_, e)), Ok(())) => Err(e),
+        (Ok(()), Ok(())) => Ok(()),
     }
-    Ok(())
 }
 
 /// A file of `kubernetes/config/` that is, byte for byte, `path` of
@@ -409,15 +428,21 @@ mod tests {
     }
 
     #[test]
-    fn parallel_try_each_visits_every_item_once() {
+    fn parallel_beside_visits_every_item_once_and_runs_the_side_once() {
         for n in [0, 1, 7, 8, 17, 1000] {
             let items: Vec<usize> = (0..n).collect();
             let seen = std::sync::Mutex::new(Vec::new());
-            super::parallel_try_each(&items, |i| {
-                seen.lock().unwrap().push(*i);
-                Ok::<(), ()>(())
-            })
-            .unwrap();
+            let sides = std::sync::atomic::AtomicUsize::new(0);
+            let (side, all) = super::parallel_beside(
+                &items,
+                |i| {
+                    seen.lock().unwrap().push(*i);
+                    Ok::<(), ()>(())
+                },
+                || sides.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + n,
+            );
+            assert_eq!((side, all), (n, Ok(())));
+            assert_eq!(sides.into_inner(), 1);
             let mut seen = seen.into_inner().unwrap();
             seen.sort_unstable();
             assert_eq!(seen, items);
@@ -425,12 +450,14 @@ mod tests {
     }
 
     #[test]
-    fn parallel_try_each_returns_the_first_failing_item() {
+    fn parallel_beside_returns_the_first_failing_item() {
         let items: Vec<usize> = (0..1000).collect();
         for failing in [[3, 900], [600, 601], [999, 999]] {
-            let got = super::parallel_try_each(&items, |i| {
-                if failing.contains(i) { Err(*i) } else { Ok(()) }
-            });
+            let ((), got) = super::parallel_beside(
+                &items,
+                |i| if failing.contains(i) { Err(*i) } else { Ok(()) },
+                || (),
+            );
             assert_eq!(got, Err(failing[0]));
         }
     }
