@@ -29,14 +29,28 @@ trap 'rm -rf "$work"' EXIT
 
 if [ "$quick" = 1 ]; then sizes=(28 1000); runs=3; warmup=1; else sizes=(28 1000 10000 100000); runs=${BENCH_RUNS:-10}; warmup=${BENCH_WARMUP:-3}; fi
 
-# Before each timed render or copy: the previous run's tree is removed and
-# the removal written back (sync), so that no run pays for the one before.
-cat > "$work/clean" <<'EOF_CLEAN'
+# Before each timed render or copy, the previous run's tree is moved out
+# of the way (renamed into $work/trash, which goes when the script ends)
+# and everything written so far is written back (sync), so that no run
+# pays for the one before. Not removed: on ext4 without a journal (this
+# machine's), creating a file skips, one by one, every inode freed in the
+# last minutes, so a render right after removing 10,000 files paid up to
+# ten times the kernel time of one into a file system that had removed
+# nothing (`recently_deleted` under `ext4_create` was a third of such a
+# render's profile), and cp -r with it, by how much depending on what was
+# removed when. Where the disk cannot hold the trees (BENCH_REMOVE=1, or
+# less than 12 GiB free), they are removed instead, as the table says.
+mkdir -p "$work/trash"
+remove=${BENCH_REMOVE:-0}
+free_kib=$(df -Pk "$work" | awk 'NR == 2 {print $4}')
+[ "$quick" = 0 ] && [ "$free_kib" -lt $((12 << 20)) ] && remove=1
+cat > "$work/aside" <<EOF_ASIDE
 #!/bin/sh
-rm -rf "$1" && sync
-EOF_CLEAN
-chmod +x "$work/clean"
-clean="$work/clean"
+if [ "$remove" = 1 ]; then rm -rf "\$1"; elif [ -e "\$1" ]; then mv "\$1" "\$(mktemp -d -p "$work/trash")/"; fi
+sync
+EOF_ASIDE
+chmod +x "$work/aside"
+aside="$work/aside"
 
 # Median wall time in ms of a command, by hyperfine; $prepare runs before each.
 median() { # median NAME PREPARE CMD
@@ -64,8 +78,8 @@ row services work "platgen ms" "RSS MiB" "user ms" "sys ms" "cp -r ms" "x cp -r"
 printf '|%s|\n' "----------|----------|------------|-----------|---------|---------|------------|---------|------------|----------"
 declare -A render_ms render_rss render_cpu
 for n in "${sizes[@]}"; do
-  # 100,000 services: one run each (a render takes a minute, and so does
-  # removing its 100,000 files before the next); BENCH_RUNS_100K sets it.
+  # 100,000 services: one run each (a render writes 1 GB in 100,000
+  # files); BENCH_RUNS_100K sets it.
   if [ "$n" = 100000 ]; then r=${BENCH_RUNS_100K:-1}; w=0; else r=$runs; w=$warmup; fi
   if [ "$n" = 28 ]; then spec="$repo/platform.yaml"; else spec="$work/gen-$n.yaml"; "$gen" "$n" > "$spec"; fi
   out="$work/out-$n"
@@ -76,13 +90,13 @@ for n in "${sizes[@]}"; do
   fi
   # A fresh render into an empty directory, as cp -r of its own tree.
   "$platgen" render "$spec" --out "$out" 2>/dev/null
-  t=$(median "render-$n" "$clean $work/r" "$platgen render $spec --out $work/r")
+  t=$(median "render-$n" "$aside $work/r" "$platgen render $spec --out $work/r")
   cpu "render-$n"; render_cpu[$n]=$((user + sys)); ru=$user; rs=$sys
-  m=$(rss "$platgen" render "$spec" --out "$work/r2"); rm -rf "$work/r2"
-  c=$(median "cp-$n" "$clean $work/c" "cp -r $out $work/c")
+  "$aside" "$work/r"; m=$(rss "$platgen" render "$spec" --out "$work/r")
+  c=$(median "cp-$n" "$aside $work/c" "cp -r $out $work/c")
   ratio=$(python3 -c "print('%.2f' % ($t / $c))")
   if [ "$n" != 28 ] && [ "$n" != 100000 ] && python3 -c "import jinja2, yaml" 2>/dev/null; then
-    p=$(median "py-$n" "$clean $work/p" "python3 $repo/benches/baseline/render.py $spec $work/p")
+    p=$(median "py-$n" "$aside $work/p" "python3 $repo/benches/baseline/render.py $spec $work/p")
     faster=$(python3 -c "print('%.1f' % ($p / $t))")
   else
     p=-; faster=-
@@ -97,13 +111,17 @@ for n in "${sizes[@]}"; do
     t=$(median "drift-nc-$n" "true" "env PLATGEN_NO_CACHE=1 $platgen render $spec --out $out --check")
     cpu "drift-nc-$n"; row "$n" "--check*" "$t" - "$user" "$sys" - - - -
   fi
-  rm -rf "$out" "$work/r" "$work/c" "$work/p"
+  for d in "$out" "$work/r" "$work/c" "$work/p"; do "$aside" "$d"; done
 done
 echo
 echo "again: a re-render with nothing changed (writes no file; answered by the render cache); --check: render --check"
 echo "(drift check, answered by the cache); --check*: the same with PLATGEN_NO_CACHE=1 (renders in full)."
 echo "user ms, sys ms: platgen's mean CPU time in user space and in the kernel (both cores added up); before each"
-echo "render, copy and script run, the previous tree is removed and the removal written back (rm -rf; sync)."
+if [ "$remove" = 1 ]; then
+  echo "render, copy and script run, the previous tree is removed and the removal written back (rm -rf; sync)."
+else
+  echo "render, copy and script run, the previous tree is moved aside, not removed, and all written back (mv; sync)."
+fi
 # Growth of render from one size to the next (linear: 10x the services, 10x the time).
 for pair in "1000 10000" "10000 100000"; do
   read -r from to <<< "$pair"; set -- "$from" "$to"
@@ -118,7 +136,7 @@ if command -v valgrind >/dev/null; then
   echo "callgrind: platgen check platform.yaml: $c instructions (platgen --version: $v)"
   for n in 28 1000; do
     if [ "$n" = 28 ]; then spec="$repo/platform.yaml"; else spec="$work/gen-$n.yaml"; fi
-    rm -rf "$work/cg"
+    "$aside" "$work/cg"
     i=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$platgen" render "$spec" --out "$work/cg" 2>&1 >/dev/null | awk '/Collected/ {print $4}')
     echo "callgrind: platgen render, $n services, into an empty directory: $i instructions"
   done
