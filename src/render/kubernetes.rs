@@ -1139,22 +1139,30 @@ pub fn pod_security_level(platform: &Platform) -> &'static str {
 /// Renders one service's manifest and hands it to `put`.
 pub type PerService<'a> = dyn Fn(&Service) -> Result<(), RenderError> + Sync + 'a;
 
+/// The rest of the Kubernetes target's work before its overview: see
+/// [`render_each`].
+pub type First<'a> = dyn FnMut() -> Result<(), RenderError> + 'a;
+
 /// Renders the namespace, one manifest per service, the generated configs
 /// and the kustomization, handing each file to `put` as it is finished
-/// (`(path, body)`, from any thread). The per-service manifests, which are
-/// independent work, are made by `spread`: given the function that renders
-/// one service's and hands it on, it calls it once for each service of the
-/// platform, in any order and on any threads, and returns the first error.
+/// (`(path, body)`, from any thread).
+///
+/// Most of it is made by `spread(services, per_service, first)`, which
+/// calls `per_service` once for each of `services`, in any order and on any
+/// threads, and `first` once, on its own thread; it returns `first`'s error
+/// if it has one, else the first failing service's. `first` renders the
+/// generated configs and then the manifests of the services that mount one
+/// (their pods carry the configs' hash); `services` are all the others, so
+/// that they need not wait for the configs.
 pub fn render_each(
     platform: &Platform,
     engine: &Engine,
     put: &(dyn Fn(String, String) -> Result<(), RenderError> + Sync),
-    spread: impl FnOnce(&PerService<'_>) -> Result<(), RenderError>,
+    spread: impl FnOnce(&[&Service], &PerService<'_>, &mut First<'_>) -> Result<(), RenderError>,
 ) -> Result<(), RenderError> {
     let mounts = wiring::mounts(platform);
     let all_edges = traffic::edges(platform);
     let edges = traffic::ByService::new(&all_edges);
-    let mut files = configs(platform, engine)?;
     let mut config_maps: Vec<ConfigMapFiles> = Vec::new();
     for m in &mounts {
         let entry = format!("{}={}", m.key, m.kubernetes_file);
@@ -1166,43 +1174,55 @@ pub fn render_each(
             }),
         }
     }
+    let monitoring = role(platform, platform.roles.monitoring.as_ref());
+    // A dot, which no service name has, keeps it apart from `<service>.yaml`.
+    let rbac_file = monitoring.map(|m| format!("{}.rbac.yaml", m.name));
+    let ingress = ingress(platform);
     let mut resources = vec![
         "namespace.yaml".to_owned(),
         "network-policies.yaml".to_owned(),
     ];
-    // The configs' contents are needed only for the hashes of the pods
-    // that mount them, worked out now: not kept for the whole render
-    // (6.5 MB of it at 10,000 services).
-    let hashes = config_hashes(platform, &mounts, &files);
-    if let Some(monitoring) = role(platform, platform.roles.monitoring.as_ref()) {
-        // A dot, which no service name has, keeps it apart from `<service>.yaml`.
-        let file = format!("{}.rbac.yaml", monitoring.name);
-        let cx = Rbac {
-            name: monitoring.name.clone(),
-            namespace: platform.name.clone(),
-            labels: labels(platform, monitoring),
-        };
-        files.push((
-            format!("kubernetes/{file}"),
-            engine.render("kubernetes/rbac.yaml.j2", &cx)?,
-        ));
-        resources.push(file);
-    }
-    if let Some(cx) = ingress(platform) {
-        files.push((
-            "kubernetes/ingress.yaml".to_owned(),
-            engine.render("kubernetes/ingress.yaml.j2", &cx)?,
-        ));
-        resources.push("ingress.yaml".to_owned());
-    }
-    for (path, body) in files {
-        put(path, body)?;
-    }
-    spread(&|s| {
-        let w = workload(platform, &mounts, &hashes, &edges, s);
+    resources.extend(rbac_file.clone());
+    resources.extend(ingress.is_some().then(|| "ingress.yaml".to_owned()));
+    let manifest = |s: &Service, hashes: &ConfigHashes| {
+        let w = workload(platform, &mounts, hashes, &edges, s);
         let body = engine.render("kubernetes/service.yaml.j2", &w)?;
         put(format!("kubernetes/{}.yaml", s.name), body)
-    })?;
+    };
+    let (mounting, others): (Vec<&Service>, Vec<&Service>) = platform
+        .services
+        .iter()
+        .partition(|s| mounts.iter().any(|m| m.service == s.name));
+    let mut first = || -> Result<(), RenderError> {
+        let mut files = configs(platform, engine)?;
+        // The configs' contents are needed only for the hashes of the pods
+        // that mount them: not kept for the whole render (6.5 MB of it at
+        // 10,000 services).
+        let hashes = config_hashes(platform, &mounts, &files);
+        if let (Some(monitoring), Some(file)) = (monitoring, &rbac_file) {
+            let cx = Rbac {
+                name: monitoring.name.clone(),
+                namespace: platform.name.clone(),
+                labels: labels(platform, monitoring),
+            };
+            files.push((
+                format!("kubernetes/{file}"),
+                engine.render("kubernetes/rbac.yaml.j2", &cx)?,
+            ));
+        }
+        if let Some(cx) = &ingress {
+            files.push((
+                "kubernetes/ingress.yaml".to_owned(),
+                engine.render("kubernetes/ingress.yaml.j2", cx)?,
+            ));
+        }
+        for (path, body) in files {
+            put(path, body)?;
+        }
+        mounting.iter().try_for_each(|s| manifest(s, &hashes))
+    };
+    let none = ConfigHashes::new();
+    spread(&others, &|s| manifest(s, &none), &mut first)?;
     resources.extend(platform.services.iter().map(|s| format!("{}.yaml", s.name)));
     let secrets = platform.secret_names();
     let labels = platform_labels(platform);

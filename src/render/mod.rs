@@ -303,10 +303,11 @@ pub fn render_each(
     let mut beside = None;
     let kubernetes = if options.targets.contains(&Target::Kubernetes) {
         let put = |path: String, body: String| deliver(Target::Kubernetes, path, body);
-        kubernetes::render_each(platform, engine, &put, |per_service| {
-            let (others, manifests) = parallel_beside(&platform.services, per_service, others);
+        kubernetes::render_each(platform, engine, &put, |services, per_service, first| {
+            let ((first, others), manifests) =
+                parallel_beside(services, |s| per_service(s), || (first(), others()));
             beside = Some(others);
-            manifests
+            first.and(manifests)
         })
     } else {
         Ok(())

@@ -448,37 +448,36 @@ fn a_template_failing_late_leaves_the_directory_as_it_was() {
 }
 
 /// The targets render side by side, yet the error reported is the one a
-/// render target by target meets first: compose's, before any manifest's.
+/// render target by target meets first: compose's before any manifest's,
+/// and that of a Kubernetes config before a per-service manifest's.
 #[test]
 fn of_two_failing_templates_the_first_target_s_is_reported() {
-    let dir = tempfile::tempdir().unwrap();
-    let templates = dir.path().join("templates");
-    for (file, text) in [
-        ("compose/compose.yaml.j2", "{{ compose_fails.here }}\n"),
-        ("kubernetes/service.yaml.j2", "{{ manifest_fails.here }}\n"),
+    for (first, then) in [
+        ("compose/compose.yaml.j2", "kubernetes/service.yaml.j2"),
+        ("kubernetes/rbac.yaml.j2", "kubernetes/service.yaml.j2"),
     ] {
-        let path = templates.join(file);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, text).unwrap();
-    }
-    let templates = templates.to_str().unwrap();
-    let out = dir.path().join("out");
-    for _ in 0..3 {
-        let r = platgen(&[
-            "render",
-            "--out",
-            out.to_str().unwrap(),
-            "--templates",
-            templates,
-        ]);
-        assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
-        assert!(
-            stderr(&r).contains("compose/compose.yaml.j2"),
-            "{}",
-            stderr(&r)
-        );
-        assert!(!stderr(&r).contains("service.yaml.j2"), "{}", stderr(&r));
-        assert!(!out.exists(), "a failed render left {}", out.display());
+        let dir = tempfile::tempdir().unwrap();
+        let templates = dir.path().join("templates");
+        for file in [first, then] {
+            let path = templates.join(file);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, "{{ this_fails.here }}\n").unwrap();
+        }
+        let templates = templates.to_str().unwrap();
+        let out = dir.path().join("out");
+        for _ in 0..3 {
+            let r = platgen(&[
+                "render",
+                "--out",
+                out.to_str().unwrap(),
+                "--templates",
+                templates,
+            ]);
+            assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+            assert!(stderr(&r).contains(first), "{}", stderr(&r));
+            assert!(!stderr(&r).contains(then), "{}", stderr(&r));
+            assert!(!out.exists(), "a failed render left {}", out.display());
+        }
     }
 }
 
