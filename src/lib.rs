@@ -16,6 +16,7 @@ pub mod emit;
 pub mod exposure;
 pub mod graph;
 pub mod init;
+pub mod memory;
 pub mod model;
 pub mod ports;
 pub mod quantity;

@@ -518,17 +518,19 @@ pub fn render(
     let cx = context(platform);
     // Converted once for the three templates.
     let values = Engine::values(&cx);
+    let (env, gitignore) = (cx.default_profile.is_some(), !cx.secrets.is_empty());
+    drop(cx);
     let mut files = vec![(
         "compose.yaml".to_owned(),
         engine.render_values("compose/compose.yaml.j2", &values)?,
     )];
-    if cx.default_profile.is_some() {
+    if env {
         files.push((
             ".env".to_owned(),
             engine.render_values("compose/env.j2", &values)?,
         ));
     }
-    if !cx.secrets.is_empty() {
+    if gitignore {
         files.push((
             ".gitignore".to_owned(),
             engine.render_values("compose/gitignore.j2", &values)?,

@@ -292,6 +292,8 @@ pub fn render_each(
             for (path, body) in rendered.map_err(|e| (target, e.into()))? {
                 deliver(target, path, body).map_err(|e| (target, e))?;
             }
+            // This target's context and large buffers.
+            crate::memory::release_freed();
         }
         Ok(())
     };
