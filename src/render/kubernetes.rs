@@ -672,20 +672,22 @@ type ConfigHashes = std::collections::HashMap<String, String>;
 
 fn config_hashes(
     platform: &Platform,
+    mounting: &[&Service],
     mounts: &[Mount],
     configs: &[(String, String)],
 ) -> ConfigHashes {
-    let mut hashes = ConfigHashes::new();
-    for m in mounts {
-        if hashes.contains_key(&m.service) {
-            continue;
-        }
-        if let Some(s) = platform.services.iter().find(|s| s.name == m.service) {
-            let mine: Vec<&Mount> = mounts.iter().filter(|x| x.service == s.name).collect();
-            hashes.insert(s.name.clone(), config_hash(platform, s, &mine, configs));
-        }
-    }
-    hashes
+    mounting
+        .iter()
+        .map(|s| {
+            let hash = config_hash(platform, s, &mounts_of(mounts, s), configs);
+            (s.name.clone(), hash)
+        })
+        .collect()
+}
+
+/// The generated configs `s` mounts.
+fn mounts_of<'m>(mounts: &'m [Mount], s: &Service) -> Vec<&'m Mount> {
+    mounts.iter().filter(|m| m.service == s.name).collect()
 }
 
 /// Whether the service runs more than one pod (and so gets a disruption
@@ -950,7 +952,7 @@ fn pod(
     labels: &Value,
     selector: &Value,
 ) -> Pod {
-    let mine: Vec<&Mount> = mounts.iter().filter(|m| m.service == s.name).collect();
+    let mine = mounts_of(mounts, s);
     let mut annotations = vec![KeyValue {
         key: "platgen/config-hash".into(),
         value: hashes
@@ -1198,7 +1200,7 @@ pub fn render_each(
         // The configs' contents are needed only for the hashes of the pods
         // that mount them: not kept for the whole render (6.5 MB of it at
         // 10,000 services).
-        let hashes = config_hashes(platform, &mounts, &files);
+        let hashes = config_hashes(platform, &mounting, &mounts, &files);
         if let (Some(monitoring), Some(file)) = (monitoring, &rbac_file) {
             let cx = Rbac {
                 name: monitoring.name.clone(),
