@@ -13,7 +13,7 @@ use platgen::source::SourceFile;
 /// The allocator the binary uses, so that the stages cost here what they
 /// cost there.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: platgen::memory::Allocator = platgen::memory::Allocator;
 
 #[allow(dead_code)]
 #[path = "../examples/gen-spec.rs"]

@@ -36,9 +36,9 @@ const EXIT_USAGE: u8 = 2;
 /// malloc and free were a quarter of a 1,000-service render's
 /// instructions. mimalloc 2 (not 3: 3 kept 128 MiB resident at 10,000
 /// services where 2 keeps 97) makes that render 18% fewer instructions
-/// (BENCHMARKS.md).
+/// (BENCHMARKS.md); see [`platgen::memory::Allocator`] for how it is called.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: platgen::memory::Allocator = platgen::memory::Allocator;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
