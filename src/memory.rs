@@ -26,9 +26,10 @@ pub fn release_freed() {
 /// checked here rather than inside the allocator.
 ///
 /// The `mimalloc` crate hands every request to `mi_malloc_aligned`, which
-/// checks the alignment and the free block's address on every call: 8% of
-/// the instructions of a 1,000-service render were in those checks and
-/// the aligned calls' own frames. Nearly everything Rust allocates needs
+/// checks the alignment and the free block's address on every call: about
+/// 4% of the instructions of a 1,000-service render were in the aligned
+/// calls' own frames (517.6 M before, 497.9 M after). Nearly everything
+/// Rust allocates needs
 /// at most 8-byte alignment, which every mimalloc block has (its blocks are
 /// multiples of 8 bytes from 8-byte aligned pages), so those take
 /// `mi_malloc`, `mi_zalloc` and `mi_realloc`, mimalloc's fast paths; the
