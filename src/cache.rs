@@ -32,7 +32,7 @@
 //! what the templates make. Any failure to read or write the cache is a
 //! miss, never an error.
 
-use std::collections::HashMap;
+use crate::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -129,7 +129,7 @@ impl Cache {
         if u64::from_str_radix(inputs, 16).ok()? != self.inputs {
             return None;
         }
-        let (fingerprint, files) = output_fingerprint(out, &HashMap::new())?;
+        let (fingerprint, files) = output_fingerprint(out, &HashMap::default())?;
         (u64::from_str_radix(output, 16).ok()? == fingerprint).then_some(files)
     }
 

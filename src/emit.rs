@@ -31,7 +31,8 @@
 //! and every touched directory after the renames, for a render that must
 //! survive a power loss; it costs one flush per written file.
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use crate::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
 use std::fs;
 use std::io::{self, Write as _};

@@ -7,6 +7,7 @@
 
 pub mod cache;
 pub mod check;
+pub mod collections;
 pub mod completions;
 pub mod cron;
 pub mod diag;

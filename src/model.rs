@@ -7,10 +7,11 @@
 //! port reference resolves, a duration parses), a broken guarantee falls
 //! back to a neutral value instead of panicking.
 
+use crate::collections::HashMap;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 
-use indexmap::IndexMap;
+use crate::collections::IndexMap;
 
 use crate::check::Context;
 use crate::check::context::{PortFacts, PortRange, Resolved, ServiceFacts};
@@ -986,7 +987,8 @@ fn start_order(services: &[Service]) -> Vec<usize> {
 }
 
 fn name_index(services: &[Service]) -> HashMap<String, usize> {
-    let mut index = HashMap::with_capacity(services.len());
+    let mut index =
+        HashMap::with_capacity_and_hasher(services.len(), crate::collections::Hasher::default());
     for (i, s) in services.iter().enumerate() {
         index.entry(s.name.clone()).or_insert(i);
     }

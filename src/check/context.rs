@@ -1,10 +1,10 @@
 //! What several rules need to know about a spec, worked out once: phase
 //! order, each service's ports with their numbers parsed, and lookups.
 
+use crate::collections::HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 
-use indexmap::IndexMap;
+use crate::collections::IndexMap;
 
 use crate::source::Span;
 use crate::spec::environment::Overlay;
@@ -199,7 +199,7 @@ impl<'s> Context<'s> {
         spec: &'s Spec,
         services: impl Iterator<Item = (&'s Spanned<String>, &'s Spanned<Service>)>,
     ) -> Self {
-        let mut phases = IndexMap::new();
+        let mut phases = IndexMap::default();
         for phase in &spec.phases {
             let next = phases.len();
             phases
@@ -232,7 +232,10 @@ impl<'s> Context<'s> {
                     .and_then(|p| phases.get(p.value.0.as_str()).map(|(i, _)| *i)),
             })
             .collect();
-        let mut index = HashMap::with_capacity(services.len());
+        let mut index = HashMap::with_capacity_and_hasher(
+            services.len(),
+            crate::collections::Hasher::default(),
+        );
         for (i, s) in services.iter().enumerate() {
             index.entry(s.name.value.as_str()).or_insert(i);
         }
@@ -241,7 +244,7 @@ impl<'s> Context<'s> {
             phases,
             services,
             index,
-            suggestions: RefCell::new(HashMap::new()),
+            suggestions: RefCell::new(HashMap::default()),
         }
     }
 

@@ -58,7 +58,7 @@ pub mod unpinned_image;
 
 pub use context::{Context, Selection};
 
-use std::collections::{HashMap, HashSet};
+use crate::collections::{HashMap, HashSet};
 
 use crate::diag::{self, Diagnostic, Rule};
 use crate::model::Platform;
@@ -335,7 +335,7 @@ fn check_environments(
             // Looked up by hash: a spec with thousands of problems would
             // otherwise compare each with every other.
             let known: HashSet<&Diagnostic> = diagnostics.iter().collect();
-            let mut seen: HashMap<Diagnostic, usize> = HashMap::new();
+            let mut seen: HashMap<Diagnostic, usize> = HashMap::default();
             for name in names {
                 let found = match rerun {
                     Rerun::Changed => {

@@ -11,7 +11,7 @@
 //! nags-dashboard: {route: {path: /api/}}   # error: /api is taken by nags-api
 //! ```
 
-use std::collections::HashMap;
+use crate::collections::HashMap;
 
 use super::Context;
 use crate::diag::{Diagnostic, Rule, Severity};
@@ -32,7 +32,7 @@ pub fn normalized(path: &str) -> &str {
 }
 
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    let mut seen: HashMap<&str, (&str, Span)> = HashMap::new();
+    let mut seen: HashMap<&str, (&str, Span)> = HashMap::default();
     for s in &cx.services {
         let Some(route) = &s.service().route else {
             continue;

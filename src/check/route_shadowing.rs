@@ -14,7 +14,7 @@
 //! admin: {route: {path: /api/admin}}   # warning: inside /api, listed after it
 //! ```
 
-use std::collections::HashMap;
+use crate::collections::HashMap;
 
 use super::Context;
 use super::route_collision::normalized;
@@ -41,7 +41,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     // Earlier routes by path, with their position: of the routes a path
     // lies below, the one listed first is reported. Looking up each of the
     // path's own prefixes keeps this linear in the number of routes.
-    let mut earlier: HashMap<&str, (usize, &str, Span)> = HashMap::new();
+    let mut earlier: HashMap<&str, (usize, &str, Span)> = HashMap::default();
     for s in &cx.services {
         let Some(route) = &s.service().route else {
             continue;

@@ -668,7 +668,7 @@ fn config_hash(
 /// The [`config_hash`] of each service that mounts a generated config, by
 /// service name; a service that mounts none has the hash of its
 /// environment and secrets alone.
-type ConfigHashes = std::collections::HashMap<String, String>;
+type ConfigHashes = crate::collections::HashMap<String, String>;
 
 fn config_hashes(
     platform: &Platform,
@@ -1223,7 +1223,7 @@ pub fn render_each(
         }
         mounting.iter().try_for_each(|s| manifest(s, &hashes))
     };
-    let none = ConfigHashes::new();
+    let none = ConfigHashes::default();
     spread(&others, &|s| manifest(s, &none), &mut first)?;
     resources.extend(platform.services.iter().map(|s| format!("{}.yaml", s.name)));
     let secrets = platform.secret_names();

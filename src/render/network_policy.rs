@@ -22,7 +22,7 @@
 //! Probes are not affected: kubelet's own traffic to its pods is allowed by
 //! every network plugin that enforces policies.
 
-use std::collections::HashMap;
+use crate::collections::HashMap;
 
 use serde::Serialize;
 
@@ -174,12 +174,12 @@ pub fn policy(platform: &Platform, edges: &ByService<'_>, s: &Service) -> Policy
             ),
         });
     }
-    let mut by_peer = HashMap::new();
+    let mut by_peer = HashMap::default();
     for e in edges.into(&s.name) {
         add(platform, &mut ingress, &mut by_peer, e, &e.from);
     }
     let mut egress: Vec<Rule> = Vec::new();
-    let mut by_peer = HashMap::new();
+    let mut by_peer = HashMap::default();
     for e in edges.out_of(&s.name) {
         add(platform, &mut egress, &mut by_peer, e, &e.to);
     }

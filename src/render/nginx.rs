@@ -131,7 +131,7 @@ pub fn context(platform: &Platform, flavour: Flavour) -> Option<Context> {
     let gateway = role(platform, platform.roles.gateway.as_ref());
     let mut backends: Vec<Backend> = Vec::new();
     // Ids already in `backends`: a linear search would make this quadratic.
-    let mut known: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut known: crate::collections::HashSet<String> = crate::collections::HashSet::default();
     let mut add_backend = |service: &str, port: u16| {
         let id = backend_id(service);
         if known.insert(id.clone()) {

@@ -20,7 +20,7 @@
 //! Edges come in a fixed order: by source service in spec order, then
 //! dependencies, connections and role edges in that order.
 
-use std::collections::HashMap;
+use crate::collections::HashMap;
 
 use super::wiring::{role, role_port};
 use crate::model::{Platform, Service};

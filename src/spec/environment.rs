@@ -12,7 +12,7 @@
 
 use crate::suggest;
 
-use indexmap::IndexMap;
+use crate::collections::IndexMap;
 
 use super::{Environment, Service, ServiceOverride, Spanned, Spec};
 
@@ -105,12 +105,12 @@ fn settings_of(spec: &Spec) -> Spec {
         ports: ports.clone(),
         phases: phases.clone(),
         roles: roles.clone(),
-        services: IndexMap::new(),
+        services: IndexMap::default(),
         monitoring: monitoring.clone(),
         alerting: alerting.clone(),
         gateway: gateway.clone(),
         ingress: ingress.clone(),
-        environments: IndexMap::new(),
+        environments: IndexMap::default(),
     }
 }
 

@@ -13,8 +13,8 @@
 //! value costs a few comparisons, not a walk through JSON maps. Paths for
 //! messages (`services.api.ports[0]`) are only written out for a problem.
 
+use crate::collections::HashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use serde_json::Value as Json;
@@ -405,7 +405,7 @@ impl<'a> Validator<'a> {
     ) {
         let properties = schema.properties.as_deref();
         let mut seen_few: Vec<(&str, Span)> = Vec::new();
-        let mut seen_many: HashMap<&str, Span> = HashMap::new();
+        let mut seen_many: HashMap<&str, Span> = HashMap::default();
         let many = entries.len() > LINEAR_KEYS;
         if many {
             seen_many.reserve(entries.len());

@@ -4,7 +4,7 @@
 //! These types are also the source of the JSON Schema (`platgen schema`):
 //! every doc comment here becomes a `description` that editors show.
 
-use indexmap::IndexMap;
+use crate::collections::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -1236,7 +1236,10 @@ where
             self,
             mut access: A,
         ) -> Result<Self::Value, A::Error> {
-            let mut map = IndexMap::with_capacity(access.size_hint().unwrap_or(0));
+            let mut map = IndexMap::with_capacity_and_hasher(
+                access.size_hint().unwrap_or(0),
+                crate::collections::Hasher::default(),
+            );
             while let Some((k, v)) = access.next_entry()? {
                 map.insert(k, v);
             }

@@ -927,7 +927,10 @@ impl Skip {
             }
             Skip::Few(bits)
         } else {
-            let mut seen = std::collections::HashSet::with_capacity(entries.len());
+            let mut seen = crate::collections::HashSet::with_capacity_and_hasher(
+                entries.len(),
+                crate::collections::Hasher::default(),
+            );
             Skip::Many(
                 entries
                     .iter()
