@@ -842,50 +842,45 @@ impl ShapeError {
     }
 }
 
-/// Reads a typed value out of a tree, taking the tree apart as it goes:
-/// each part is freed as soon as its typed value is made (and its text
-/// moved there when it owns one), so that a large spec's tree and its
-/// typed spec are never both held whole. Of a repeated key, the first
-/// entry counts: the schema pass has reported the others.
-struct TreeDeserializer<'a>(Node<'a>);
+/// Reads a typed value out of a tree, which it leaves as it is: the
+/// schema pass may read the same tree at the same time (see
+/// `spec::parse`). Of a repeated key, the first entry counts: the schema
+/// pass has reported the others. In the root mapping (`root`), `x-` keys
+/// are passed over: they are the user's (anchors to merge from), which the
+/// schema admits and the types do not know.
+struct TreeDeserializer<'t, 'a> {
+    node: &'t Node<'a>,
+    root: bool,
+}
 
-impl TreeDeserializer<'_> {
+impl<'t, 'a> TreeDeserializer<'t, 'a> {
+    fn of(node: &'t Node<'a>) -> Self {
+        Self { node, root: false }
+    }
+
     fn wrong(&self, expected: &str) -> ShapeError {
         ShapeError {
-            message: format!("expected {expected}, found {}", self.0.value.type_name()),
-            span: Some(self.0.span()),
+            message: format!("expected {expected}, found {}", self.node.value.type_name()),
+            span: Some(self.node.span()),
         }
     }
 }
 
-/// A scalar's text handed to a visitor: moved when the tree owns it.
-fn visit_text<'de, V: Visitor<'de>>(
-    text: Cow<'_, str>,
-    visitor: V,
-) -> Result<V::Value, ShapeError> {
-    match text {
-        Cow::Borrowed(s) => visitor.visit_str(s),
-        Cow::Owned(s) => visitor.visit_string(s),
-    }
+struct SeqReader<'t, 'a> {
+    items: std::slice::Iter<'t, Node<'a>>,
 }
 
-struct SeqReader<'a> {
-    items: std::vec::IntoIter<Node<'a>>,
-}
-
-impl<'de> SeqAccess<'de> for SeqReader<'_> {
+impl<'de> SeqAccess<'de> for SeqReader<'_, '_> {
     type Error = ShapeError;
     fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, ShapeError> {
         match self.items.next() {
-            Some(node) => {
-                let span = node.span();
-                seed.deserialize(TreeDeserializer(node))
-                    .map(Some)
-                    .map_err(|e| e.at(span))
-            }
+            Some(node) => seed
+                .deserialize(TreeDeserializer::of(node))
+                .map(Some)
+                .map_err(|e| e.at(node.span())),
             None => Ok(None),
         }
     }
@@ -894,19 +889,19 @@ impl<'de> SeqAccess<'de> for SeqReader<'_> {
     }
 }
 
-struct MapReader<'a> {
-    entries: std::vec::IntoIter<(Node<'a>, Node<'a>)>,
-    value: Option<Node<'a>>,
+struct MapReader<'t, 'a> {
+    entries: std::slice::Iter<'t, (Node<'a>, Node<'a>)>,
+    value: Option<&'t Node<'a>>,
     /// Which entries are passed over, by position.
     skip: Skip,
     next: usize,
 }
 
 /// The entries of a map the typed pass passes over: those with a complex
-/// key, and those whose key an earlier entry has (the first counts; the
-/// schema pass has reported the others). Worked out before the map is
-/// taken apart: by comparison in a short map, by hashing in a long one
-/// (the services of a large platform).
+/// key, those whose key an earlier entry has (the first counts; the
+/// schema pass has reported the others) and, in the root mapping, `x-`
+/// keys. By comparison in a short map, by hashing in a long one (the
+/// services of a large platform).
 enum Skip {
     Few(u16),
     Many(Vec<bool>),
@@ -916,12 +911,14 @@ enum Skip {
 const FEW_KEYS: usize = 16;
 
 impl Skip {
-    fn of(entries: &[(Node, Node)]) -> Skip {
-        let complex = |k: &Node| matches!(k.value, Value::Seq(_) | Value::Map(_));
+    fn of(entries: &[(Node, Node)], root: bool) -> Skip {
+        let passed_over = |k: &Node| {
+            matches!(k.value, Value::Seq(_) | Value::Map(_)) || root && k.text.starts_with("x-")
+        };
         if entries.len() <= FEW_KEYS {
             let mut bits = 0u16;
             for (i, (key, _)) in entries.iter().enumerate() {
-                if complex(key) || entries[..i].iter().any(|(k, _)| k.text == key.text) {
+                if passed_over(key) || entries[..i].iter().any(|(k, _)| k.text == key.text) {
                     bits |= 1 << i;
                 }
             }
@@ -934,7 +931,7 @@ impl Skip {
             Skip::Many(
                 entries
                     .iter()
-                    .map(|(k, _)| complex(k) || !seen.insert(k.text.as_ref()))
+                    .map(|(k, _)| passed_over(k) || !seen.insert(k.text.as_ref()))
                     .collect(),
             )
         }
@@ -948,18 +945,18 @@ impl Skip {
     }
 }
 
-impl<'a> MapReader<'a> {
-    fn new(entries: Vec<(Node<'a>, Node<'a>)>) -> Self {
+impl<'t, 'a> MapReader<'t, 'a> {
+    fn new(entries: &'t [(Node<'a>, Node<'a>)], root: bool) -> Self {
         Self {
-            skip: Skip::of(&entries),
-            entries: entries.into_iter(),
+            skip: Skip::of(entries, root),
+            entries: entries.iter(),
             value: None,
             next: 0,
         }
     }
 }
 
-impl<'de> MapAccess<'de> for MapReader<'_> {
+impl<'de> MapAccess<'de> for MapReader<'_, '_> {
     type Error = ShapeError;
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,
@@ -972,11 +969,10 @@ impl<'de> MapAccess<'de> for MapReader<'_> {
                 continue;
             }
             self.value = Some(value);
-            let span = key.span();
             return seed
-                .deserialize(TreeDeserializer(key))
+                .deserialize(TreeDeserializer::of(key))
                 .map(Some)
-                .map_err(|e| e.at(span));
+                .map_err(|e| e.at(key.span()));
         }
         Ok(None)
     }
@@ -988,35 +984,31 @@ impl<'de> MapAccess<'de> for MapReader<'_> {
             .value
             .take()
             .ok_or_else(|| de::Error::custom("a value without a key"))?;
-        let span = node.span();
-        seed.deserialize(TreeDeserializer(node))
-            .map_err(|e| e.at(span))
+        seed.deserialize(TreeDeserializer::of(node))
+            .map_err(|e| e.at(node.span()))
     }
     fn size_hint(&self) -> Option<usize> {
         Some(self.entries.len())
     }
 }
 
-struct EnumReader<'a> {
-    variant: Node<'a>,
-    value: Option<Node<'a>>,
+struct EnumReader<'t, 'a> {
+    variant: &'t Node<'a>,
+    value: Option<&'t Node<'a>>,
 }
 
-impl<'de, 'a> EnumAccess<'de> for EnumReader<'a> {
+impl<'de, 't, 'a> EnumAccess<'de> for EnumReader<'t, 'a> {
     type Error = ShapeError;
-    type Variant = VariantReader<'a>;
+    type Variant = VariantReader<'t, 'a>;
     fn variant_seed<V: DeserializeSeed<'de>>(
         self,
         seed: V,
-    ) -> Result<(V::Value, VariantReader<'a>), ShapeError> {
-        let variant_span = self.variant.span();
-        let variant_type = self.variant.value.type_name();
-        let v = seed.deserialize(TreeDeserializer(self.variant))?;
+    ) -> Result<(V::Value, VariantReader<'t, 'a>), ShapeError> {
+        let v = seed.deserialize(TreeDeserializer::of(self.variant))?;
         Ok((
             v,
             VariantReader {
-                variant_span,
-                variant_type,
+                variant: self.variant,
                 value: self.value,
             },
         ))
@@ -1024,28 +1016,24 @@ impl<'de, 'a> EnumAccess<'de> for EnumReader<'a> {
 }
 
 /// What follows an enum's variant name: its value, if it has one.
-struct VariantReader<'a> {
-    variant_span: Span,
-    variant_type: &'static str,
-    value: Option<Node<'a>>,
+struct VariantReader<'t, 'a> {
+    variant: &'t Node<'a>,
+    value: Option<&'t Node<'a>>,
 }
 
-impl VariantReader<'_> {
+impl VariantReader<'_, '_> {
     fn no_value(&self, expected: &str) -> ShapeError {
-        ShapeError {
-            message: format!("expected {expected}, found {}", self.variant_type),
-            span: Some(self.variant_span),
-        }
+        TreeDeserializer::of(self.variant).wrong(expected)
     }
 }
 
-impl<'de> VariantAccess<'de> for VariantReader<'_> {
+impl<'de> VariantAccess<'de> for VariantReader<'_, '_> {
     type Error = ShapeError;
     fn unit_variant(self) -> Result<(), ShapeError> {
         match self.value {
             None => Ok(()),
             Some(node) if node.value == Value::Null => Ok(()),
-            Some(node) => Err(TreeDeserializer(node).wrong("nothing")),
+            Some(node) => Err(TreeDeserializer::of(node).wrong("nothing")),
         }
     }
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(
@@ -1053,7 +1041,7 @@ impl<'de> VariantAccess<'de> for VariantReader<'_> {
         seed: T,
     ) -> Result<T::Value, ShapeError> {
         match self.value {
-            Some(node) => seed.deserialize(TreeDeserializer(node)),
+            Some(node) => seed.deserialize(TreeDeserializer::of(node)),
             None => Err(self.no_value("a mapping")),
         }
     }
@@ -1063,7 +1051,7 @@ impl<'de> VariantAccess<'de> for VariantReader<'_> {
         visitor: V,
     ) -> Result<V::Value, ShapeError> {
         match self.value {
-            Some(node) => TreeDeserializer(node).deserialize_seq(visitor),
+            Some(node) => TreeDeserializer::of(node).deserialize_seq(visitor),
             None => Err(self.no_value("a sequence")),
         }
     }
@@ -1073,36 +1061,36 @@ impl<'de> VariantAccess<'de> for VariantReader<'_> {
         visitor: V,
     ) -> Result<V::Value, ShapeError> {
         match self.value {
-            Some(node) => TreeDeserializer(node).deserialize_map(visitor),
+            Some(node) => TreeDeserializer::of(node).deserialize_map(visitor),
             None => Err(self.no_value("a mapping")),
         }
     }
 }
 
-impl<'de> Deserializer<'de> for TreeDeserializer<'_> {
+impl<'de> Deserializer<'de> for TreeDeserializer<'_, '_> {
     type Error = ShapeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ShapeError> {
-        let node = self.0;
-        match node.value {
+        let node = self.node;
+        match &node.value {
             Value::Null => visitor.visit_unit(),
-            Value::Bool(b) => visitor.visit_bool(b),
-            Value::Int(Integer(IntegerRepr::Small(i))) => visitor.visit_i64(i),
-            Value::Int(Integer(IntegerRepr::Big(i))) => visitor.visit_i128(*i),
-            Value::Float(f) => visitor.visit_f64(f),
-            Value::Str => visit_text(node.text, visitor),
+            Value::Bool(b) => visitor.visit_bool(*b),
+            Value::Int(Integer(IntegerRepr::Small(i))) => visitor.visit_i64(*i),
+            Value::Int(Integer(IntegerRepr::Big(i))) => visitor.visit_i128(**i),
+            Value::Float(f) => visitor.visit_f64(*f),
+            Value::Str => visitor.visit_str(&node.text),
             Value::Seq(items) => visitor.visit_seq(SeqReader {
-                items: items.into_vec().into_iter(),
+                items: items.iter(),
             }),
-            Value::Map(entries) => visitor.visit_map(MapReader::new(entries.into_vec())),
+            Value::Map(entries) => visitor.visit_map(MapReader::new(entries, self.root)),
         }
     }
 
     /// Text is taken as written: `1.10` stays `1.10`, `yes` stays `yes`.
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ShapeError> {
-        match &self.0.value {
+        match &self.node.value {
             Value::Seq(_) | Value::Map(_) => self.deserialize_any(visitor),
-            _ => visit_text(self.0.text, visitor),
+            _ => visitor.visit_str(&self.node.text),
         }
     }
 
@@ -1115,7 +1103,7 @@ impl<'de> Deserializer<'de> for TreeDeserializer<'_> {
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ShapeError> {
-        if self.0.value == Value::Null {
+        if self.node.value == Value::Null {
             visitor.visit_none()
         } else {
             visitor.visit_some(self)
@@ -1128,7 +1116,7 @@ impl<'de> Deserializer<'de> for TreeDeserializer<'_> {
         visitor: V,
     ) -> Result<V::Value, ShapeError> {
         if name == SPANNED {
-            NEXT_SPAN.with(|s| s.set(Some(self.0.span())));
+            NEXT_SPAN.with(|s| s.set(Some(self.node.span())));
         }
         visitor.visit_newtype_struct(self)
     }
@@ -1139,23 +1127,17 @@ impl<'de> Deserializer<'de> for TreeDeserializer<'_> {
         _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, ShapeError> {
-        match self.0.value {
-            Value::Map(entries) if entries.len() == 1 => {
-                let mut entries = entries.into_vec().into_iter();
-                match entries.next() {
-                    Some((variant, value)) => visitor.visit_enum(EnumReader {
-                        variant,
-                        value: Some(value),
-                    }),
-                    None => Err(de::Error::custom("expected a name, found an empty mapping")),
-                }
-            }
-            Value::Seq(_) | Value::Map(_) => Err(ShapeError {
-                message: format!("expected a name, found {}", self.0.value.type_name()),
-                span: Some(self.0.span()),
-            }),
+        match &self.node.value {
+            Value::Map(entries) => match &entries[..] {
+                [(variant, value)] => visitor.visit_enum(EnumReader {
+                    variant,
+                    value: Some(value),
+                }),
+                _ => Err(self.wrong("a name")),
+            },
+            Value::Seq(_) => Err(self.wrong("a name")),
             _ => visitor.visit_enum(EnumReader {
-                variant: self.0,
+                variant: self.node,
                 value: None,
             }),
         }
@@ -1171,12 +1153,16 @@ impl<'de> Deserializer<'de> for TreeDeserializer<'_> {
     }
 }
 
-/// The typed value a tree holds, taking the tree apart. Only called on a
-/// tree the schema accepted, so a failure here means the schema and the
-/// types disagree.
-pub fn from_tree<T: DeserializeOwned>(source: &SourceFile, tree: Node) -> Result<T, YamlProblem> {
+/// The typed value a tree holds (the root's `x-` keys passed over). Only
+/// called on a tree the schema accepts (or while the schema pass reads
+/// it), so a failure here means the schema and the types disagree.
+pub fn from_tree<T: DeserializeOwned>(source: &SourceFile, tree: &Node) -> Result<T, YamlProblem> {
     let span = tree.span();
-    T::deserialize(TreeDeserializer(tree)).map_err(|e| YamlProblem {
+    T::deserialize(TreeDeserializer {
+        node: tree,
+        root: true,
+    })
+    .map_err(|e| YamlProblem {
         message: e.message,
         span: source.clamp_span(e.span.unwrap_or(span)),
         defined_at: None,
@@ -1429,7 +1415,7 @@ mod tests {
             "name: 1.10\ncount: 8\ntags: [yes, 0755]\nkind: tcp\nname: again\n",
         );
         let tree = parse_tree(&source).unwrap();
-        let typed: Typed = from_tree(&source, tree).unwrap();
+        let typed: Typed = from_tree(&source, &tree).unwrap();
         assert_eq!(typed.name.value, "1.10", "text as written");
         assert_eq!(typed.name.span, Span::new(6, 10));
         assert_eq!(typed.count.unwrap().value, 8);
@@ -1437,7 +1423,7 @@ mod tests {
         assert_eq!(typed.kind, Some(Kind::Tcp));
         let bad = SourceFile::new("t.yaml", "name: x\ncount: 70000\ntags: []\n");
         let tree = parse_tree(&bad).unwrap();
-        let err = from_tree::<Typed>(&bad, tree).unwrap_err();
+        let err = from_tree::<Typed>(&bad, &tree).unwrap_err();
         assert_eq!(err.kind, YamlProblemKind::Shape);
         assert_eq!(bad.slice(err.span), "70000");
     }

@@ -688,11 +688,6 @@ fn null_at(at: usize) -> Node<'static> {
 }
 
 #[cfg(test)]
-#[allow(dead_code)]
-#[path = "../../../examples/gen-spec.rs"]
-mod gen_spec;
-
-#[cfg(test)]
 mod tests {
     use std::path::Path;
 
@@ -779,7 +774,10 @@ mod tests {
             assert!(agrees(&text), "{name} was left to the parser");
         }
         for n in [0, 1, 28, 300] {
-            assert!(agrees(&gen_spec::spec(n)), "a spec of {n} services");
+            assert!(
+                agrees(&crate::spec::gen_spec::spec(n)),
+                "a spec of {n} services"
+            );
         }
     }
 
