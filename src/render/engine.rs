@@ -481,6 +481,15 @@ impl Engine {
         }
     }
 
+    /// Compiles every template now (minijinja keeps each for the render),
+    /// so that another thread can do it while the spec is checked. A
+    /// template that does not compile is left for the render to report.
+    pub fn compile_all(&self) {
+        for (name, _) in BUILTIN {
+            let _ = self.env.get_template(name);
+        }
+    }
+
     /// Whether any template may come from the user's directory.
     pub fn has_overrides(&self) -> bool {
         self.overrides.is_some()
