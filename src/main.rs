@@ -283,6 +283,9 @@ fn run_check(args: &CheckArgs, v: Verbosity) -> Result<ExitCode> {
     let failed = files
         .iter()
         .any(|(_, o)| fails(o, args.report.deny_warnings));
+    // The process ends here: its memory goes back whole, without freeing
+    // each service's model (1,000 services: 0.8 M of 58 M instructions).
+    std::mem::forget(files);
     Ok(if unreadable > 0 {
         ExitCode::from(EXIT_USAGE)
     } else if failed {
