@@ -41,6 +41,11 @@ pub fn pipeline(bytes: &[u8]) -> Option<Vec<OutFile>> {
         Some(false),
         "the direct YAML reader and the parser read the text differently"
     );
+    assert_ne!(
+        platgen::spec::yaml::generated_check_agrees(source.text()),
+        Some(false),
+        "the direct check of generated YAML takes a text the parser refuses"
+    );
     diagnostics_are_sound(&source, &outcome);
     let platform = outcome.platform?;
     let files = render_checked(&platform, "the platform");
