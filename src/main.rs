@@ -440,6 +440,9 @@ fn run_render(args: &RenderArgs, v: Verbosity) -> Result<ExitCode> {
         anyhow::bail!("internal error: a spec without errors built no platform");
     };
     let platform = select_phase(&full, args.phase.as_deref(), &source)?;
+    // Memory handed back at the points where much was just freed, for a
+    // spec large enough to free much (1 MiB: about 2,500 services).
+    platgen::memory::release_only_if(source.text().len() >= 1 << 20);
     drop(source); // only diagnostics need the text: 10,000 services, 4 MB
     // What checking freed (the parse tree, the typed spec) goes back before
     // the render's other threads take memory of their own.

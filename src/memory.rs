@@ -12,10 +12,27 @@
 //! [`Allocator`] is the binary's global allocator: mimalloc, called the
 //! way its own C interface is fastest for what Rust asks of it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Whether [`release_freed`] hands memory back (see [`release_only_if`]).
+static RELEASING: AtomicBool = AtomicBool::new(true);
+
+/// Sets whether [`release_freed`] hands memory back from now on. A process
+/// working on a small spec frees too little for it to pay: a render of the
+/// root platform made 33 `madvise` calls for it, 3% of its samples, and
+/// faulted the pages in again after them.
+pub fn release_only_if(worth_it: bool) {
+    RELEASING.store(worth_it, Ordering::Relaxed);
+}
+
 /// Returns to the system the memory this thread has freed and the
-/// allocator still holds.
+/// allocator still holds (unless [`release_only_if`] said it is not worth
+/// it).
 #[allow(unsafe_code)]
 pub fn release_freed() {
+    if !RELEASING.load(Ordering::Relaxed) {
+        return;
+    }
     // SAFETY: `mi_collect` takes a flag and has no preconditions: it walks
     // the calling thread's heap (initializing the allocator if it was not)
     // and purges its free pages. Nothing of ours is read or written.
