@@ -302,7 +302,7 @@ impl<'a> Reader<'a> {
         let mut key = key;
         loop {
             let (name, after) = key;
-            let value = self.map_value(name.span().end, after, indent, depth)?;
+            let value = self.map_value(after, indent, depth)?;
             self.entries.push((name, value));
             match self.peek_line() {
                 Some(line) if line.indent == indent => key = self.key(line.first)??,
@@ -317,15 +317,10 @@ impl<'a> Reader<'a> {
         ))
     }
 
-    /// The value after a key that ends at `key_end`, whose `:` is just
-    /// before `after`, in a mapping at `indent`.
-    fn map_value(
-        &mut self,
-        key_end: usize,
-        after: usize,
-        indent: usize,
-        depth: usize,
-    ) -> Option<Node<'a>> {
+    /// The value after a key whose `:` is just before `after`, in a
+    /// mapping at `indent`. An empty one stands where the `:` does, as the
+    /// parser places it (after the key's end when spaces come between).
+    fn map_value(&mut self, after: usize, indent: usize, depth: usize) -> Option<Node<'a>> {
         let v = self.skip_spaces(after);
         match self.at(v) {
             None | Some(b'\n' | b'#') => {
@@ -337,7 +332,7 @@ impl<'a> Reader<'a> {
                     Some(line) if line.indent == indent && self.is_entry(line.first) => {
                         self.block_seq(line.first, indent, depth, true)
                     }
-                    _ => Some(null_at(key_end)),
+                    _ => Some(null_at(after - 1)),
                 }
             }
             Some(_) if self.is_entry(v) => None,
@@ -929,6 +924,10 @@ mod tests {
             "a: \"\\u00e9\\n\"\nb: \"\\t\\\\\\\"\\/\\x41\\U0001F600\\N\\_\\0\\e\"\nc: \"\"\n",
             "reason: >-\n  one\n  two\n\nnext: 1\n",
             "a: 1\na: 2\n",
+            // An empty value after spaces and a `:` stands at the `:`.
+            "a : 1\nb : ",
+            "-\u{fffd}\u{fffd}:ss : ",
+            "a :\n  - b :\n    c  :\n",
         ] {
             assert!(agrees(text), "{text:?} was left to the parser");
         }
