@@ -1191,9 +1191,9 @@ pub fn check_generated(text: &str) -> Result<(), (usize, String)> {
 /// direct reader reads, with no mapping repeating a key. `false` says only
 /// that the YAML parser must decide.
 fn generated_is_plain(text: &str) -> bool {
+    let plain = |doc| fast::parse(doc, LIMITS.max_depth).is_some_and(|tree| !repeats_a_key(&tree));
     let b = text.as_bytes();
     let mut start = 0;
-    let mut documents = Vec::new();
     // Document markers on lines of their own: the first line, or after a
     // line break, followed by a line break or the end. A marker line with
     // anything after it (or `...`) stays inside a document, and the direct
@@ -1201,15 +1201,14 @@ fn generated_is_plain(text: &str) -> bool {
     for at in memchr::memmem::find_iter(b, b"---") {
         let line_start = at == 0 || b[at - 1] == b'\n';
         let line_end = matches!(b.get(at + 3), None | Some(b'\n'));
-        if line_start && line_end && at >= start {
-            documents.push(&text[start..at]);
+        if line_start && line_end {
+            if !plain(&text[start..at]) {
+                return false;
+            }
             start = (at + 4).min(text.len());
         }
     }
-    documents.push(&text[start..]);
-    documents
-        .into_iter()
-        .all(|doc| fast::parse(doc, LIMITS.max_depth).is_some_and(|tree| !repeats_a_key(&tree)))
+    plain(&text[start..])
 }
 
 /// Whether a mapping of the tree repeats a key (by its text, as
@@ -1218,6 +1217,9 @@ fn repeats_a_key(node: &Node<'_>) -> bool {
     match &node.value {
         Value::Seq(items) => items.iter().any(repeats_a_key),
         Value::Map(entries) => {
+            // Most mappings of a manifest have a few keys: compared in
+            // place (a set for every mapping cost 6% more at 1,000
+            // services, Kubernetes read back: 585.2 M against 553.6 M).
             let repeated = if entries.len() <= 16 {
                 (1..entries.len()).any(|i| {
                     entries[..i]
